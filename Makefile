@@ -1,0 +1,34 @@
+# The two README commands: `make run` and `make test`. Both create .venv on first use.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# Offline by default: no DVC analytics, no MLflow/Prefect telemetry.
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.PHONY: run test test-fast repro-timing ui help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed  ## install if needed, then run the pipeline (dvc repro) on the default data
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+
+test: $(BIN)/.installed  ## install if needed, then the whole test suite
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+test-fast: $(BIN)/.installed  ## the suite without the slow end-to-end tests
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"
+
+repro-timing: $(BIN)/.installed  ## measure a default dvc repro and a no-op repro (benchmarks/repro_timing.py)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/repro_timing.py
+
+ui: $(BIN)/.installed  ## MLflow UI on the embedded store, http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000

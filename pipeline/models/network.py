@@ -1,0 +1,36 @@
+"""The model every stage trains: scale pixels -> backbone tokens -> pooling head -> linear classifier."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from pipeline.models.backbone import Backbone
+from pipeline.models.heads import build_head
+
+
+class TransferModel(nn.Module):
+    def __init__(self, backbone: Backbone, head: nn.Module, n_classes: int, dim: int, pixel_max: float):
+        super().__init__()
+        # Scaling lives in the model so the ONNX file and the served model take raw pixel values.
+        self.register_buffer("input_scale", torch.tensor(1.0 / pixel_max))
+        self.backbone = backbone
+        self.head = head
+        self.classifier = nn.Linear(dim, n_classes)
+
+    def features_and_attention(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.head(self.backbone(images * self.input_scale))
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.features_and_attention(images)[0]
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(images))
+
+
+def build_model(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float) -> TransferModel:
+    """`input_shape` is (channels, height, width) as recorded by the prepare stage in meta.json."""
+    channels, height, width = input_shape
+    dim, heads = model_params["dim"], model_params["heads"]
+    backbone = Backbone(channels, (height, width), dim, model_params["depth"], heads, model_params["max_grid"])
+    head = build_head(model_params["pooling"], dim, heads, model_params["queries"])
+    return TransferModel(backbone, head, n_classes, dim, pixel_max)

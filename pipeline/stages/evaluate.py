@@ -1,0 +1,91 @@
+"""Stage 4: score the fine-tuned model and every baseline on the same fixed target test split."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pipeline import baselines, checkpoints, runtime, tracking
+from pipeline.data.prepared import load_prepared
+from pipeline.data.tables import write_atomic
+from pipeline.metrics import classification_metrics, confusion
+from pipeline.models import build_model
+from pipeline.params import load_params
+from pipeline.plots import attention_maps
+from pipeline.strategies import run_strategy
+
+CONFUSION_PLOT = Path("plots/confusion.csv")
+ATTENTION_PNG = Path("plots/attention_maps.png")
+REPORT = Path("reports/evaluate.md")
+# Methods that use no source data: transfer has to beat the best of these to be worth it.
+NON_TRANSFER = ("scratch", "logreg_pixels", "rbf_svm_pixels")
+
+
+def report_markdown(metrics: dict, classes: list[str]) -> str:
+    rows = {"finetuned": metrics["finetuned"], **metrics["baselines"]}
+    lines = ["# Target test set", "", f"{metrics['test_samples']} test images, {metrics['train_samples']} labelled target images for training.", "",
+             "| method | accuracy | macro-F1 | NLL | ECE |", "|---|---|---|---|---|"]
+    fmt = lambda scores, key: f"{scores[key]:.4f}" if key in scores else "n/a"  # noqa: E731
+    lines += [f"| {name} | {fmt(s, 'accuracy')} | {fmt(s, 'macro_f1')} | {fmt(s, 'nll')} | {fmt(s, 'ece')} |" for name, s in rows.items()]
+    gain = metrics["transfer_gain"]
+    verdict = "beat" if gain > 0 else "did NOT beat"
+    lines += ["", f"Transfer {verdict} the best non-transfer baseline ({metrics['best_non_transfer']}) by {100 * gain:+.1f} accuracy points.",
+              "", "## Confusion matrix (rows: true, columns: predicted)", "", "| | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    lines += [f"| {classes[i]} | " + " | ".join(map(str, row)) + " |" for i, row in enumerate(metrics["confusion_matrix"])]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    params = load_params()
+    cfg, seed = params["evaluate"], params["seed"]
+    with tracking.stage_run("evaluate", {"seed": seed, "evaluate": cfg}):
+        device = runtime.configure(params["runtime"], seed)
+        data = load_prepared()
+        meta, n_classes = data.meta, len(data.classes)
+        train, val, test = (data.split("target", name) for name in ("train", "val", "test"))
+        finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
+        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta)
+        scratch = build_model(params["model"], meta["input_shape"], n_classes, meta["pixel_max"])
+        scratch_cfg = {**params["finetune"], "epochs": cfg["scratch_epochs"], "backbone_lr_mult": 1.0}
+        run_strategy(scratch, "full", scratch_cfg, train, val, device, seed)
+
+        predictions = {
+            "finetuned": baselines.torch_model(finetuned, test, device),
+            "source_only": baselines.torch_model(pretrained, test, device),
+            "scratch": baselines.torch_model(scratch, test, device),
+            "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
+            "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
+            "linear_probe": baselines.linear_probe(pretrained.cpu(), train, test),
+        }
+        labels = test.labels.numpy()
+        scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
+        best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"])
+        predicted = predictions["finetuned"][0]
+        finetuned_scores = scores.pop("finetuned")
+        metrics = {
+            "finetuned": finetuned_scores,
+            "baselines": scores,
+            "best_non_transfer": best_non_transfer,
+            "transfer_gain": finetuned_scores["accuracy"] - scores[best_non_transfer]["accuracy"],
+            "test_samples": len(labels),
+            "train_samples": len(train.labels),
+            "confusion_matrix": confusion(labels, predicted, n_classes),
+        }
+
+        classes = np.array(data.classes)
+        write_atomic(CONFUSION_PLOT, lambda tmp: pd.DataFrame({"actual": classes[labels], "predicted": classes[predicted]}).to_csv(tmp, index=False))
+        shown = test.images[: cfg["attention_examples"]]
+        with torch.no_grad():
+            _, weights = finetuned.cpu().features_and_attention(shown)
+        if weights is not None:
+            titles = [f"true {classes[t]} / pred {classes[p]}" for t, p in zip(labels[: len(shown)], predicted[: len(shown)])]
+            attention_maps(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
+        write_atomic(REPORT, lambda tmp: tmp.write_text(report_markdown(metrics, list(classes))))
+        tracking.record_metrics("evaluate", metrics)
+        tracking.log_artifacts(REPORT, CONFUSION_PLOT, ATTENTION_PNG)
+
+
+if __name__ == "__main__":
+    main()

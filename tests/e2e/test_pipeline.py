@@ -1,0 +1,56 @@
+"""`dvc repro` end to end on a tiny params override, in a temporary copy of the repo."""
+import json
+
+import onnx
+import pytest
+import yaml
+
+from tests.conftest import dvc
+
+pytestmark = pytest.mark.slow
+STAGES = ["prepare", "pretrain", "finetune", "evaluate", "export"]
+
+
+def test_every_stage_wrote_its_outputs(tiny_workspace):
+    for stage in ("pretrain", "finetune", "evaluate", "export"):
+        assert json.loads((tiny_workspace / "metrics" / f"{stage}.json").read_text())
+    onnx.checker.check_model(onnx.load(tiny_workspace / "models" / "model.onnx"))
+    for path in ("reports/evaluate.md", "plots/confusion.csv", "plots/attention_maps.png", "data/prepared/target.parquet"):
+        assert (tiny_workspace / path).stat().st_size > 0, path
+
+
+def test_evaluate_metrics_are_sane(tiny_workspace):
+    metrics = json.loads((tiny_workspace / "metrics" / "evaluate.json").read_text())
+    assert metrics["test_samples"] == 899
+    # Ten classes: chance is 0.1. Even the tiny run transfers far above it.
+    assert metrics["finetuned"]["accuracy"] > 0.5
+    assert metrics["baselines"]["source_only"]["accuracy"] > 0.3
+    for scores in [metrics["finetuned"], *metrics["baselines"].values()]:
+        assert 0 <= scores["accuracy"] <= 1 and 0 <= scores["macro_f1"] <= 1
+    assert sum(map(sum, metrics["confusion_matrix"])) == 899
+    export = json.loads((tiny_workspace / "metrics" / "export.json").read_text())
+    assert export["batch_1"]["ok"] and export["batch_64"]["ok"]
+
+
+def test_metrics_and_plots_show(tiny_workspace):
+    shown = dvc(tiny_workspace, "metrics", "show").stdout
+    assert "finetuned.accuracy" in shown and "source_val_accuracy" in shown
+    dvc(tiny_workspace, "plots", "show", "-o", "dvc_plots")
+    assert (tiny_workspace / "dvc_plots" / "index.html").exists()
+
+
+def test_second_repro_is_a_noop(tiny_workspace):
+    out = dvc(tiny_workspace, "repro").stdout
+    assert "Running stage" not in out
+    for stage in STAGES:
+        assert f"Stage '{stage}' didn't change, skipping" in out
+
+
+def test_param_change_reruns_only_the_stages_that_depend_on_it(tiny_workspace):
+    params_file = tiny_workspace / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["export"]["latency_repeats"] += 1
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    out = dvc(tiny_workspace, "repro").stdout
+    assert "Running stage 'export'" in out
+    assert [s for s in STAGES[:-1] if f"Running stage '{s}'" in out] == []

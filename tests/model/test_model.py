@@ -1,0 +1,87 @@
+import pytest
+import torch
+
+from pipeline.models import build_model
+from pipeline.strategies import phases, prepare_phase, run_strategy
+from pipeline.training import Split, evaluate_split, fit
+from tests.conftest import tiny_params
+
+MODEL = tiny_params()["model"]
+
+
+def model(input_shape=(1, 8, 8), n_classes=10, **overrides):
+    torch.manual_seed(0)
+    return build_model({**MODEL, **overrides}, list(input_shape), n_classes, 16.0)
+
+
+@pytest.mark.parametrize("input_shape, grid", [((1, 8, 8), (4, 4)), ((3, 28, 28), (4, 4)), ((1, 16, 12), (4, 3))])
+def test_forward_backward_and_token_grid(input_shape, grid):
+    net = model(input_shape)
+    images = torch.rand(5, *input_shape) * 16
+    logits = net(images)
+    assert logits.shape == (5, 10)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    assert net.backbone.grid == grid
+
+
+def test_attention_weights_are_a_distribution_over_tokens():
+    net = model()
+    _, weights = net.features_and_attention(torch.rand(3, 1, 8, 8) * 16)
+    assert weights.shape == (3, 16)
+    torch.testing.assert_close(weights.sum(1), torch.ones(3))
+    assert (weights >= 0).all()
+
+
+def test_mean_pooling_has_no_attention():
+    _, weights = model(pooling="mean").features_and_attention(torch.rand(2, 1, 8, 8))
+    assert weights is None
+
+
+FT = {"lr": 1e-2, "backbone_lr_mult": 0.1, "epochs": 4, "head_epochs": 2, "weight_decay": 0.0, "batch_size": 8}
+
+
+DATA = Split(torch.rand(20, 1, 8, 8) * 16, torch.arange(20) % 10)
+
+
+def trained_groups(strategy):
+    """Which parts of the model change while training through `strategy`'s phases (no selection)."""
+    net = model()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    for phase in phases(strategy, FT):
+        fit(net, prepare_phase(net, phase, 0.0), DATA, epochs=phase.epochs, batch_size=8, device=torch.device("cpu"), seed=0)
+    return {k.split(".")[0] for k, v in net.state_dict().items() if not torch.equal(v, before[k])}
+
+
+def test_run_strategy_restores_the_best_validation_weights():
+    net = model()
+    history = run_strategy(net, "lp-ft", FT, DATA, DATA, torch.device("cpu"), seed=0)
+    best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
+    assert [r["phase"] for r in history] == ["head"] * 2 + ["all"] * 2
+    assert evaluate_split(net, DATA, torch.device("cpu"))[1] == pytest.approx(best["val_accuracy"])
+    assert all(p.requires_grad for p in net.parameters())
+
+
+def test_head_strategy_freezes_the_backbone():
+    assert trained_groups("head") == {"head", "classifier"}
+
+
+@pytest.mark.parametrize("strategy", ["lp-ft", "full"])
+def test_lp_ft_and_full_train_everything(strategy):
+    assert trained_groups(strategy) == {"backbone", "head", "classifier"}
+
+
+def test_lp_ft_phases_and_learning_rates():
+    head, everything = phases("lp-ft", FT)
+    assert (head.train_backbone, head.epochs, head.head_lr) == (False, 2, 1e-2)
+    assert (everything.train_backbone, everything.epochs) == (True, 2)
+    assert everything.backbone_lr == everything.head_lr == pytest.approx(1e-3)
+    net = model()
+    optimizer = prepare_phase(net, head, 0.0)
+    assert not any(p.requires_grad for p in net.backbone.parameters())
+    assert sum(len(g["params"]) for g in optimizer.param_groups) == len(list(net.head.parameters())) + 2
+
+
+def test_unknown_strategy_is_named():
+    with pytest.raises(ValueError, match="finetune.strategy"):
+        phases("bogus", FT)
