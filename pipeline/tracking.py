@@ -18,6 +18,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 ARTIFACT_ROOT = Path("mlartifacts")
 EXPERIMENT = "headstart"
 PARENT_RUN_ENV = "HEADSTART_PARENT_RUN_ID"
+FLOW_RUN_ENV = "HEADSTART_FLOW_RUN_ID"  # set by flows/ for the stage processes they start
 METRICS_DIR = Path("metrics")
 
 
@@ -41,7 +42,25 @@ def lineage_tags() -> dict[str, str]:
         "git.commit": _git("rev-parse", "HEAD"),
         "git.dirty": str(bool(_git("status", "--porcelain", "--untracked-files=no"))).lower(),
         "dvc.exp_name": os.environ.get("DVC_EXP_NAME", ""),
+        "prefect.flow_run_id": os.environ.get(FLOW_RUN_ENV, ""),
     }
+
+
+@contextlib.contextmanager
+def pipeline_run(name: str = "pipeline", tags: dict[str, str] | None = None) -> Iterator[str]:
+    """The parent run of one pipeline execution; stage processes started inside find it through
+    the environment and nest under it. Yields its run id."""
+    configure()
+    with mlflow.start_run(run_name=name, tags={"headstart.stage": "pipeline", **lineage_tags(), **(tags or {})}) as run:
+        previous = os.environ.get(PARENT_RUN_ENV)
+        os.environ[PARENT_RUN_ENV] = run.info.run_id
+        try:
+            yield run.info.run_id
+        finally:
+            if previous is None:
+                os.environ.pop(PARENT_RUN_ENV)
+            else:
+                os.environ[PARENT_RUN_ENV] = previous
 
 
 @contextlib.contextmanager

@@ -31,7 +31,7 @@ def report_markdown(metrics: dict, classes: list[str]) -> str:
     lines += [f"| {name} | {fmt(s, 'accuracy')} | {fmt(s, 'macro_f1')} | {fmt(s, 'nll')} | {fmt(s, 'ece')} |" for name, s in rows.items()]
     gain = metrics["transfer_gain"]
     verdict = "beat" if gain > 0 else "did NOT beat"
-    lines += ["", f"Transfer {verdict} the best non-transfer baseline ({metrics['best_non_transfer']}) by {100 * gain:+.1f} accuracy points.",
+    lines += ["", f"Transfer {verdict} the best non-transfer baseline ({metrics['best_non_transfer']}): {100 * gain:+.1f} accuracy points.",
               "", "## Confusion matrix (rows: true, columns: predicted)", "", "| | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
     lines += [f"| {classes[i]} | " + " | ".join(map(str, row)) + " |" for i, row in enumerate(metrics["confusion_matrix"])]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,186 @@
+"""Synthetic source domain: font digits, jittered, then reduced exactly the way UCI optdigits were made.
+
+A glyph becomes a 32x32 binary bitmap (aspect kept, larger side filling the box, centred) and then the
+on-pixel count of each 4x4 block, giving 8x8 images with values 0..16 like sklearn's `load_digits`.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib import ft2font
+
+DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+CANVAS = 64  # working resolution; one stroke step is one pixel here, about 0.6 px of the 32x32 bitmap
+GLYPH = 56  # larger side of an unjittered glyph on the canvas
+FIT = 0.9  # the jittered glyph's box is scaled to this fraction of the canvas, so nothing is clipped
+BOX, BLOCK = 32, 4
+MAX_LOST = 0.1  # largest share of ink that thinning may erase outright
+CHUNK = 2048  # bounds memory: a chunk's float canvases are CHUNK * 16 KiB
+# Integer load flags are deprecated since matplotlib 3.10; hinting would distort outlines at these sizes.
+_NO_HINTING = ft2font.LoadFlags.NO_HINTING if hasattr(ft2font, "LoadFlags") else 2
+
+
+@dataclass(frozen=True)
+class Jitter:
+    rotation_deg: float = 15.0  # uniform in [-r, r]
+    shear: float = 0.3  # uniform in [-s, s] (x-shear factor)
+    aspect: tuple[float, float] = (0.75, 1.33)  # log-uniform x/y scale ratio
+    stroke: tuple[int, int] = (-1, 2)  # uniform inclusive; canvas pixels of erosion (<0) or dilation (>0)
+
+
+def _render(font: ft2font.FT2Font, char: str, size: float) -> np.ndarray:
+    """Antialiased glyph cropped to its ink, values in 0..1, rows top to bottom."""
+    font.set_size(size, 72)  # at 72 dpi the size in points is the em in pixels
+    font.set_text(char, 0.0, _NO_HINTING)
+    font.draw_glyphs_to_bitmap(antialiased=True)
+    img = np.asarray(font.get_image(), dtype=np.float32) / 255
+    rows, cols = np.flatnonzero(img.any(1)), np.flatnonzero(img.any(0))
+    return img[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] if rows.size else img[:0, :0]
+
+
+@lru_cache(maxsize=None)
+def _digit_fonts() -> tuple[Path, ...]:
+    found = []
+    for path in sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf")):
+        font = ft2font.FT2Font(str(path))
+        index = [font.get_char_index(ord(str(d))) for d in range(10)]
+        # Symbol fonts map '0'..'9' to other glyphs (cmsy10: prime, infinity, ...; LastResort: one
+        # placeholder for everything), so the glyph names must say digit too ('zerooldstyle' counts).
+        named = all(i and font.get_glyph_name(i).startswith(n) for i, n in zip(index, DIGIT_NAMES))
+        if named and len(set(index)) == 10 and all((_render(font, str(d), 32) > 0.5).any() for d in range(10)):
+            found.append(path)
+    return tuple(found)
+
+
+def available_fonts() -> list[Path]:
+    """Sorted paths of matplotlib's bundled TrueType fonts that have all ten digit glyphs."""
+    return list(_digit_fonts())
+
+
+@lru_cache(maxsize=8)
+def _glyphs(fonts: tuple[str, ...]) -> tuple[torch.Tensor, np.ndarray]:
+    """Centred masks (F, 10, CANVAS, CANVAS) and their half extents (F, 10, 2) as (x, y) in [-1, 1] units."""
+    masks, half = torch.zeros(len(fonts), 10, CANVAS, CANVAS), np.zeros((len(fonts), 10, 2))
+    for f, path in enumerate(fonts):
+        font = ft2font.FT2Font(path)
+        for d in range(10):
+            # Render twice rather than resample: the second size makes the larger side exactly GLYPH.
+            img = _render(font, str(d), 100.0 * GLYPH / max(_render(font, str(d), 100.0).shape))[:GLYPH, :GLYPH]
+            h, w = img.shape
+            top, left = (CANVAS - h) // 2, (CANVAS - w) // 2
+            masks[f, d, top : top + h, left : left + w] = torch.from_numpy(img)
+            half[f, d] = (w / CANVAS, h / CANVAS)
+    return masks, half
+
+
+def _affines(half: np.ndarray, rng: np.random.Generator, jitter: Jitter) -> np.ndarray:
+    """affine_grid thetas (n, 2, 3) mapping the jittered canvas back onto each source glyph."""
+    n = len(half)
+    angle = np.deg2rad(rng.uniform(-jitter.rotation_deg, jitter.rotation_deg, n))
+    shear = rng.uniform(-jitter.shear, jitter.shear, n)
+    ratio = np.sqrt(np.exp(rng.uniform(*np.log(jitter.aspect), n)))
+    fwd = np.zeros((n, 2, 2))
+    fwd[:, 0, 0], fwd[:, 0, 1] = ratio * np.cos(angle), (shear * np.cos(angle) - np.sin(angle)) / ratio
+    fwd[:, 1, 0], fwd[:, 1, 1] = ratio * np.sin(angle), (shear * np.sin(angle) + np.cos(angle)) / ratio
+    # fwd = rotation @ x-shear @ diag(ratio, 1/ratio); scale it so the glyph's transformed box fits the canvas.
+    extent = (np.abs(fwd) @ half[:, :, None]).max(axis=(1, 2))
+    theta = np.zeros((n, 2, 3))
+    theta[:, :, :2] = np.linalg.inv(fwd * (FIT / extent)[:, None, None])
+    return theta
+
+
+def _stroke(gray: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    """Grey-level dilation (steps > 0) or erosion (steps < 0) with a (2|k|+1)^2 square, one group per step.
+
+    An erosion whose opening loses more than MAX_LOST of the ink would break hairlines (serif fonts)
+    rather than thin the glyph, so that sample keeps its stroke.
+    """
+    out = gray.clone()
+    for k in steps.unique().tolist():
+        if k:
+            sel, r = steps == k, abs(k)
+            src = gray[sel]
+            pool = lambda x, r: F.max_pool2d(x, 2 * r + 1, stride=1, padding=r)  # noqa: E731
+            if k > 0:
+                out[sel] = pool(src, r)
+                continue
+            # Strokes narrower than 2r + 3 canvas pixels (erased by an opening of radius r + 1) would be
+            # under 3 px, i.e. under ~2 bitmap pixels, after thinning and break up in the 32x32 bitmap.
+            ink = src > 0.5
+            lost = (ink & (pool(-pool(-src, r + 1), r + 1) <= 0.5)).sum((1, 2, 3)) / ink.sum((1, 2, 3)).clamp(min=1)
+            out[sel] = torch.where((lost <= MAX_LOST)[:, None, None, None], -pool(-src, r), src)
+    return out
+
+
+def _extent(ink: torch.Tensor) -> torch.Tensor:
+    """Ink bounding boxes (B, 4) as left, top, right, bottom edges in [-1, 1] units of the square image."""
+    size = ink.shape[-1]
+    idx = torch.arange(size)
+    rows, cols = ink.any(-1), ink.any(-2)
+    first = lambda on: torch.where(on, idx, size).amin(-1)  # noqa: E731
+    last = lambda on: torch.where(on, idx, -1).amax(-1) + 1  # noqa: E731
+    return torch.stack([first(cols), first(rows), last(cols), last(rows)], -1).float() * (2 / size) - 1
+
+
+def _place(ink: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
+    """Scale and centre each box (aspect kept, larger side filling) into the 32x32 bitmap: (B, 32, 32) bool."""
+    half = torch.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) / 2
+    theta = torch.zeros(len(ink), 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = half
+    theta[:, :, 2] = (box[:, :2] + box[:, 2:]) / 2
+    # Sample at twice the resolution and average 2x2, so the 0.5 threshold acts on area coverage.
+    grid = F.affine_grid(theta, [len(ink), 1, 2 * BOX, 2 * BOX], align_corners=False)
+    cover = F.avg_pool2d(F.grid_sample(ink[:, None].float(), grid, align_corners=False), 2)
+    return cover[:, 0] >= 0.5
+
+
+def _bitmaps(gray: torch.Tensor) -> torch.Tensor:
+    """Binary 32x32 bitmaps of each glyph's ink bounding box."""
+    ink = gray[:, 0] > 0.5
+    box = _extent(ink)
+    first = _place(ink, box)
+    # Hairline ends can survive the canvas threshold yet vanish at 32x32, leaving the glyph short of the
+    # box edge; a second pass fits the box to the ink that the first pass actually kept.
+    kept = _extent(first)
+    half = torch.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])[:, None] / 2
+    centre = ((box[:, :2] + box[:, 2:]) / 2).repeat(1, 2)
+    refined = torch.where(first.flatten(1).any(1, keepdim=True), centre + half * kept, box)
+    return _place(ink, refined)
+
+
+def render_bitmaps(
+    n_samples: int, seed: int, jitter: Jitter = Jitter(), fonts: Sequence[Path] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(bitmaps bool [n, 32, 32], labels int64 [n], font_index int64 [n]); deterministic in `seed`."""
+    fonts = tuple(str(p) for p in (available_fonts() if fonts is None else fonts))
+    masks, half = _glyphs(fonts)
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n_samples) % 10).astype(np.int64)  # balanced classes
+    font_index = rng.integers(len(fonts), size=n_samples).astype(np.int64)
+    theta = torch.from_numpy(_affines(half[font_index, labels], rng, jitter)).float()
+    steps = torch.from_numpy(rng.integers(jitter.stroke[0], jitter.stroke[1] + 1, n_samples))
+    out = np.zeros((n_samples, BOX, BOX), dtype=bool)
+    for start in range(0, n_samples, CHUNK):
+        part = slice(start, start + CHUNK)
+        src = masks[torch.from_numpy(font_index[part]), torch.from_numpy(labels[part])][:, None]
+        grid = F.affine_grid(theta[part], list(src.shape), align_corners=False)
+        gray = F.grid_sample(src, grid, align_corners=False)
+        out[part] = _bitmaps(_stroke(gray, steps[part])).numpy()
+    return out, labels, font_index
+
+
+def render_digits(
+    n_samples: int, seed: int, jitter: Jitter = Jitter(), fonts: Sequence[Path] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Returns (images uint8 [n, 8, 8] with values 0..16, labels int64 [n] in 0..9, font_index int64 [n] into the fonts list used)."""
+    bitmaps, labels, font_index = render_bitmaps(n_samples, seed, jitter, fonts)
+    cells = BOX // BLOCK
+    counts = bitmaps.reshape(n_samples, cells, BLOCK, cells, BLOCK).sum(axis=(2, 4), dtype=np.uint8)
+    return counts, labels, font_index
