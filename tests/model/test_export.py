@@ -5,7 +5,7 @@ import torch
 
 from pipeline.models import build_model
 from pipeline.onnx_export import export_onnx, parity, session
-from tests.conftest import tiny_params
+from tests.workspace import tiny_params
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import torch
 from pipeline.models import build_model
 from pipeline.strategies import phases, prepare_phase, run_strategy
 from pipeline.training import Split, evaluate_split, fit
-from tests.conftest import tiny_params
+from tests.workspace import tiny_params
 
 MODEL = tiny_params()["model"]
 
