@@ -33,6 +33,11 @@ class Jitter:
     shear: float = 0.3  # uniform in [-s, s] (x-shear factor)
     aspect: tuple[float, float] = (0.75, 1.33)  # log-uniform x/y scale ratio
     stroke: tuple[int, int] = (-1, 2)  # uniform inclusive; canvas pixels of erosion (<0) or dilation (>0)
+    # Smooth random warp, as in Simard et al. 2003: normal displacements (std in canvas half-widths) on a
+    # coarse grid, upsampled bicubically. It makes printed glyphs wobble like handwriting; measured here it
+    # lifts a source-trained model from 51% to 66% on the real digits.
+    elastic: float = 0.15
+    elastic_grid: int = 3
 
 
 def _render(font: ft2font.FT2Font, char: str, size: float) -> np.ndarray:
@@ -153,12 +158,14 @@ def render_bitmaps(n_samples: int, seed: int, jitter: Jitter = Jitter(), fonts: 
     font_index = rng.integers(len(fonts), size=n_samples)
     step = rng.integers(0, masks.shape[2], size=n_samples)
     theta = torch.from_numpy(_affines(half[font_index, labels, step], rng, jitter)).float()
+    warp = torch.from_numpy(rng.normal(0.0, jitter.elastic, (n_samples, 2, jitter.elastic_grid, jitter.elastic_grid))).float()
     index = torch.from_numpy(np.stack([font_index, labels, step]))
     out = np.zeros((n_samples, BOX, BOX), dtype=bool)
     for start in range(0, n_samples, CHUNK):
         part = slice(start, start + CHUNK)
         src = masks[tuple(index[:, part])][:, None]
         grid = F.affine_grid(theta[part], list(src.shape), align_corners=False)
+        grid = grid + F.interpolate(warp[part], size=(CANVAS, CANVAS), mode="bicubic", align_corners=False).permute(0, 2, 3, 1)
         ink = F.grid_sample(src, grid, align_corners=False)[:, 0] > 0.5
         # ~1% of glyphs end 1 px short of the box edge: a hairline tip passes this threshold but covers
         # under half a bitmap pixel. A second fitting pass would fix that for +50% time.

@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 from pipeline.data import fonts
 from pipeline.data.fonts import Jitter, available_fonts, render_bitmaps, render_digits
 
-NONE = Jitter(0.0, 0.0, (1.0, 1.0), (0, 0))
+NONE = Jitter(0.0, 0.0, (1.0, 1.0), (0, 0), elastic=0.0)
 
 
 def extents(bitmaps: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -80,7 +80,7 @@ def test_every_digit_fills_the_box_centred_and_upright(font):
 
 
 def test_aspect_jitter_changes_width_not_fill():
-    narrow = Jitter(0.0, 0.0, (0.5, 0.5), (0, 0))
+    narrow = Jitter(0.0, 0.0, (0.5, 0.5), (0, 0), elastic=0.0)
     font = [available_fonts()[0]]
     (h1, w1, *_), (h2, w2, *_) = (extents(render_bitmaps(10, 0, j, font)[0]) for j in (NONE, narrow))
     assert (h1 == 32).all() and (h2 == 32).all()
@@ -106,3 +106,11 @@ def test_classifier_trained_on_fonts_reads_real_digits():
         clf = LogisticRegression(C=0.1, max_iter=300).fit(images.reshape(len(images), -1) / 16, labels)
     real = load_digits()
     assert clf.score(real.data / 16, real.target) > 0.5  # chance is 0.1
+
+
+def test_elastic_warp_changes_shapes_but_keeps_the_format():
+    plain = render_bitmaps(200, 4, Jitter(elastic=0.0))[0]
+    warped = render_bitmaps(200, 4, Jitter(elastic=0.15))[0]
+    assert warped.shape == plain.shape and warped.dtype == bool
+    assert (warped != plain).mean() > 0.02
+    assert warped.any(axis=(1, 2)).all()
