@@ -19,7 +19,8 @@ class Split:
 
     @classmethod
     def from_arrays(cls, images: np.ndarray, labels: np.ndarray) -> "Split":
-        return cls(torch.as_tensor(images, dtype=torch.float32), torch.as_tensor(labels, dtype=torch.long))
+        # np.array copies: frames hand out read-only views that torch refuses to wrap.
+        return cls(torch.from_numpy(np.array(images, dtype=np.float32)), torch.from_numpy(np.array(labels, dtype=np.int64)))
 
 
 @dataclass
