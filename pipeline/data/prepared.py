@@ -22,6 +22,10 @@ class Prepared:
     def classes(self) -> list[str]:
         return self.meta["classes"]
 
+    @property
+    def source_classes(self) -> list[str]:
+        return self.meta.get("source_classes", self.classes)
+
     def split(self, domain: str, name: str) -> Split:
         frame = getattr(self, domain)
         rows = frame[frame["split"] == name]

@@ -46,14 +46,15 @@ def main() -> None:
         meta, n_classes = data.meta, len(data.classes)
         train, val, test = (data.split("target", name) for name in ("train", "val", "test"))
         finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
-        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta)
+        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, len(data.source_classes))
         scratch = build_model(params["model"], meta["input_shape"], n_classes, meta["pixel_max"])
         scratch_cfg = {**params["finetune"], "epochs": cfg["scratch_epochs"], "backbone_lr_mult": 1.0}
         run_strategy(scratch, "full", scratch_cfg, train, val, device, seed)
 
         predictions = {
             "finetuned": baselines.torch_model(finetuned, test, device),
-            "source_only": baselines.torch_model(pretrained, test, device),
+            # The source model predicts target classes only when both domains have the same ones; else "n/a".
+            **({"source_only": baselines.torch_model(pretrained, test, device)} if data.source_classes == data.classes else {}),
             "scratch": baselines.torch_model(scratch, test, device),
             "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
             "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
@@ -61,6 +62,7 @@ def main() -> None:
         }
         labels = test.labels.numpy()
         scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
+        scores.setdefault("source_only", {})
         best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"])
         predicted = predictions["finetuned"][0]
         finetuned_scores = scores.pop("finetuned")

@@ -23,7 +23,8 @@ def main() -> None:
         data = load_prepared()
         model = build_model(params["model"], data.meta["input_shape"], len(data.classes), data.meta["pixel_max"])
         state = checkpoints.load_state(checkpoints.PRETRAINED)
-        if not cfg["reuse_source_classifier"]:
+        # A source classifier only fits when the classes are the same ones, in the same order.
+        if not cfg["reuse_source_classifier"] or data.source_classes != data.classes:
             state = {k: v for k, v in state.items() if not k.startswith("classifier.")}
         model.load_state_dict(state, strict=False)
         train, val = data.split("target", "train"), data.split("target", "val")

@@ -22,7 +22,7 @@ def main() -> None:
     with tracking.stage_run("pretrain", {"seed": seed, "model": params["model"], "pretrain": cfg}):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
-        model = build_model(params["model"], data.meta["input_shape"], len(data.classes), data.meta["pixel_max"])
+        model = build_model(params["model"], data.meta["input_shape"], len(data.source_classes), data.meta["pixel_max"])
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         history = fit(model, optimizer, data.split("source", "train"), val=data.split("source", "val"),
                       epochs=cfg["epochs"], batch_size=cfg["batch_size"], device=device, seed=seed, desc="pretrain")
