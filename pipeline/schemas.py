@@ -96,20 +96,20 @@ def _one_row_per_failure(failures: pd.DataFrame, table_checks: list[pa.Check]) -
     return pd.concat([failures[~table_wide], collapsed], ignore_index=True)
 
 
-def _example(group: pd.DataFrame, shown: int = 3) -> str:
+def _example(group: pd.DataFrame, index_name: str, shown: int = 3) -> str:
     first = group.iloc[0]
     if pd.isna(first["index"]):  # table-wide: only a column name is worth showing
         return f": {first['failure_case']!r}" if isinstance(first["failure_case"], str) else ""
-    examples = "; ".join(f"{row['failure_case']!r} at {row['index']}" for _, row in group.head(shown).iterrows())
+    examples = "; ".join(f"{row['failure_case']!r} at {index_name} {row['index']}" for _, row in group.head(shown).iterrows())
     return f", e.g. {examples}"
 
 
-def _report_failures(errors: pandera.errors.SchemaErrors, schema: pa.DataFrameSchema, table: str, report: Path) -> str:
+def _report_failures(errors: pandera.errors.SchemaErrors, schema: pa.DataFrameSchema, table: str, index_name: str, report: Path) -> str:
     failures = _one_row_per_failure(errors.failure_cases, schema.checks)
     report.parent.mkdir(parents=True, exist_ok=True)
     failures.to_csv(report, index=False)
     summary = failures.fillna({"column": "<table>"}).groupby(["column", "check"], sort=False)
-    lines = [f"  {column}: {check}: {len(group)} failure(s)" + _example(group) for (column, check), group in summary]
+    lines = [f"  {column}: {check}: {len(group)} failure(s)" + _example(group, index_name) for (column, check), group in summary]
     return "\n".join([f"Validation failed for table '{table}' ({len(failures)} failure(s)); all listed in {report}:", *lines])
 
 
@@ -123,7 +123,7 @@ def validate_all_or_exit(tables: dict[str, tuple[pd.DataFrame, pa.DataFrameSchem
             validated[table] = schema.validate(frame, lazy=True)
             report.unlink(missing_ok=True)
         except pandera.errors.SchemaErrors as errors:
-            messages.append(_report_failures(errors, schema, table, report))
+            messages.append(_report_failures(errors, schema, table, frame.index.name or "row", report))
     if messages:
         print(*messages, sep="\n", file=sys.stderr)
         raise SystemExit(1)

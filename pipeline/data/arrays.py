@@ -23,7 +23,7 @@ def read_arrays(path: Path, input_shape: list[int], table: str) -> tuple[np.ndar
     """Images (n, C, H, W) as stored (float, so NaN/inf reach the gate), labels as indices into the class names
     (-1 where a label is not one of `class_names`), and the class names."""
     images, y, class_names = _read(path, input_shape)
-    validate_or_exit(pd.DataFrame({"rows": [len(images), len(y)]}, index=["X", "y"]), array_rows_schema(), table)
+    validate_or_exit(pd.DataFrame({"rows": [len(images), len(y)]}, index=pd.Index(["X", "y"], name="array")), array_rows_schema(), table)
     images = images[:, None] if images.ndim == 3 else images
     if class_names is not None and y.dtype.kind in "iu":
         return images.astype(np.float64), y.astype(np.int64), class_names  # indices: out-of-range ones fail the label gate

@@ -10,7 +10,8 @@ from pipeline.schemas import class_map_schema, validate_or_exit
 
 def match_classes(target_classes: list[str], source_classes: list[str], class_map: dict[str, str]) -> dict[str, str | None]:
     """{target class: its source class, or None when the source has no such class (it gets a new classifier row)}."""
-    explicit = pd.DataFrame({"source_class": [str(s) for s in class_map.values()]}, index=[str(t) for t in class_map])
+    targets = pd.Index([str(t) for t in class_map], dtype=str, name="target class")
+    explicit = pd.DataFrame({"source_class": pd.Series([str(s) for s in class_map.values()], index=targets, dtype=str)})
     validate_or_exit(explicit, class_map_schema(target_classes=target_classes, source_classes=source_classes), "class_map")
     return {t: str(class_map[t]) if t in class_map else (t if t in source_classes else None) for t in target_classes}
 

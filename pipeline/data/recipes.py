@@ -57,7 +57,7 @@ def needed_per_class(domain: str, cfg: dict, splits: list[str]) -> dict[str, int
 def image_folder(domain: str, cfg: dict, image: dict) -> Domain:
     manifest, pixels, classes = read_image_folder(Path(cfg["path"]), image["size"], image["channels"], image["workers"])
     splits = sorted(set(manifest["split"])) or [ALL]
-    counts = pd.crosstab(manifest["class_name"], manifest["split"]).reindex(index=classes, columns=splits, fill_value=0)
+    counts = pd.crosstab(manifest["class_name"], manifest["split"]).reindex(index=classes, columns=splits, fill_value=0).rename_axis(index="class", columns=None)
     validate_all_or_exit({
         f"{domain}_files": (manifest, manifest_schema(classes=classes, splits=splits, channels=image["channels"] if image["require_channels"] else None)),
         f"{domain}_class_counts": (counts, class_count_schema(needed_per_class(domain, cfg, splits))),
@@ -73,7 +73,7 @@ def array_file(domain: str, cfg: dict, image: dict) -> Domain:
     images, labels, classes = read_arrays(Path(cfg["path"]), input_shape, f"{domain}_arrays")
     ids = [f"{domain}-{i:06d}" for i in range(len(labels))]
     frame = to_frame(images, labels, ids, domain, ALL)
-    counts = pd.DataFrame({ALL: np.bincount(labels[(labels >= 0) & (labels < len(classes))], minlength=len(classes))}, index=classes)
+    counts = pd.DataFrame({ALL: np.bincount(labels[(labels >= 0) & (labels < len(classes))], minlength=len(classes))}, index=pd.Index(classes, name="class"))
     validate_all_or_exit({
         f"{domain}_arrays": (frame, sample_schema(domain=domain, splits=[ALL], n_classes=len(classes), pixel_max=image["pixel_max"])),
         f"{domain}_class_counts": (counts, class_count_schema(needed_per_class(domain, cfg, [ALL]))),
