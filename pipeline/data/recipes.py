@@ -62,7 +62,8 @@ def image_folder(domain: str, cfg: dict, image: dict) -> Domain:
         f"{domain}_files": (manifest, manifest_schema(classes=classes, splits=splits, channels=image["channels"] if image["require_channels"] else None)),
         f"{domain}_class_counts": (counts, class_count_schema(needed_per_class(domain, cfg, splits))),
     })
-    scaled = np.round(pixels * (image["pixel_max"] / 255)).astype(np.uint8 if image["pixel_max"] <= 255 else np.float32)
+    # 8-bit pixels stay compact when kept as they are; any other scale is stored as float, never rounded.
+    scaled = pixels if image["pixel_max"] == 255 else (pixels * (image["pixel_max"] / 255)).astype(np.float32)
     labels = manifest["class_name"].map({c: i for i, c in enumerate(classes)}).to_numpy(np.int64)
     split = manifest["split"].to_numpy(object)
     return Domain(scaled, labels, [f"{domain}:{f}" for f in manifest.index], classes, None if ALL in splits else split)
@@ -78,7 +79,7 @@ def array_file(domain: str, cfg: dict, image: dict) -> Domain:
         f"{domain}_arrays": (frame, sample_schema(domain=domain, splits=[ALL], n_classes=len(classes), pixel_max=image["pixel_max"])),
         f"{domain}_class_counts": (counts, class_count_schema(needed_per_class(domain, cfg, [ALL]))),
     })
-    return Domain(images, labels, ids, classes)
+    return Domain(images.astype(np.float32), labels, ids, classes)
 
 
 def load_domain(domain: str, cfg: dict, image: dict, seed: int) -> Domain:
