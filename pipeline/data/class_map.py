@@ -1,4 +1,4 @@
-"""Source and target classes: which target class each source class stands for (`prepare.class_map`, else
+"""Source and target classes: which source class each target class stands for (`prepare.class_map`, else
 the same name), and whether the source classifier can be reused as it is."""
 from __future__ import annotations
 
