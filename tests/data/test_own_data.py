@@ -13,7 +13,9 @@ import pytest
 import yaml
 from PIL import Image
 
+from pipeline.data.arrays import read_arrays
 from pipeline.data.image_folder import decode_all, read_image_folder
+from pipeline.data.tables import pixel_columns, to_frame
 from tests.data.own_data import digit_arrays, digit_images, write_folder, write_npz
 from tests.workspace import copy_repo, dvc, tiny_params
 
@@ -39,6 +41,18 @@ def test_parallel_decoding_matches_serial(tmp_path):
     assert manifest["channels"].eq(3).all() and manifest["height"].eq(12).all()
     parallel = np.stack([pixels for _, pixels in decode_all(paths, (10, 6), 3, workers=2)]).transpose(0, 3, 1, 2)
     np.testing.assert_array_equal(parallel, images)
+
+
+def test_parquet_array_file_reads_named_labels_and_rejects_a_wrong_shape(tmp_path):
+    X, y = digit_arrays(3)
+    frame = to_frame(X[:, None], y, [str(i) for i in range(len(y))], "target", "all")
+    frame = frame[["label", *pixel_columns(frame)]]
+    frame["label"] = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])[y]
+    frame.to_parquet(tmp_path / "digits.parquet")
+    images, labels, classes = read_arrays(tmp_path / "digits.parquet", [1, 8, 8], "target_arrays")
+    assert images.shape == (30, 1, 8, 8) and classes[labels[0]] == "zero" and len(classes) == 10
+    with pytest.raises(SystemExit, match="64 px_"):
+        read_arrays(tmp_path / "digits.parquet", [3, 8, 8], "target_arrays")
 
 
 @pytest.fixture(scope="module")
