@@ -57,10 +57,17 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
     return losses
 
 
+def source_subset(data: TransferData, seed: int) -> Split:
+    """Without target labels the source is the supervised task; as many source images as the unlabelled
+    target pool keeps an epoch short and the two domains balanced."""
+    index = torch.randperm(len(data.source_train.labels), generator=torch.Generator().manual_seed(seed))[: len(data.target_unlabelled)]
+    return Split(data.source_train.images[index], data.source_train.labels[index])
+
+
 def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
     """Train through the strategy's phases; keep the weights that scored best on the labelled target val
     slice. Without target labels the source is the supervised task and the last weights are kept."""
-    train = data.target_train if data.target_train is not None else data.source_train
+    train = data.target_train if data.target_train is not None else source_subset(data, seed)
     val = data.target_val if data.target_train is not None else None
     augment = random_affine if cfg["augment"] and data.target_train is not None else None
     losses = auxiliary_losses(model, cfg, data, seed)

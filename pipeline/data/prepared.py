@@ -22,7 +22,12 @@ class Prepared:
 
     @property
     def classes(self) -> list[str]:
+        """The target's classes: what the fine-tuned model predicts."""
         return self.meta["classes"]
+
+    @property
+    def source_classes(self) -> list[str]:
+        return self.meta.get("source_classes", self.meta["classes"])
 
     def rows(self, domain: str, split: str) -> pd.DataFrame:
         frame = getattr(self, domain)
