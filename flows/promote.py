@@ -21,7 +21,7 @@ from flows.train import train
 from pipeline import tracking
 
 
-@task(name="promotion-rule", cache_policy=NO_CACHE)
+@task(name="promotion-rule", task_run_name="promotion-rule", cache_policy=NO_CACHE)
 def apply_promotion_rule(workspace: Path, args: list[str]) -> str:
     """`python -m pipeline.promote` in the workspace; its report is the result. Not retried: the
     rule reads the registry and decides, and deciding twice changes nothing."""

@@ -26,7 +26,7 @@ from pipeline.params import PARAMS_FILE
 RETRIES = 4  # backoff 2, 4, 8, 16 s: long enough for a manual `dvc` command to release its lock
 
 
-def retry_if_transient(task, task_run, state) -> bool:
+def retry_if_transient(_task, _task_run, state) -> bool:
     """Retry only lock contention; a gate or a crash fails the same way again. (A plain function:
     Prefect 3.8 silently never retries when given any other callable.)"""
     try:
@@ -38,7 +38,7 @@ def retry_if_transient(task, task_run, state) -> bool:
     return False
 
 
-@task(name="set-params", cache_policy=NO_CACHE)
+@task(name="set-params", task_run_name="set-params", cache_policy=NO_CACHE)
 def set_params(workspace: Path, overrides: list[str]) -> None:
     """Write the overrides into params.yaml with DVC's own `-S` implementation (same grammar,
     comments kept), so DVC tracks them in dvc.lock and the experiment like any param change."""
@@ -58,7 +58,7 @@ def reproduce_stage(stage: str, workspace: Path, run_env: dict[str, str]) -> str
     return result
 
 
-@task(name="save-experiment", cache_policy=NO_CACHE, retries=RETRIES,
+@task(name="save-experiment", task_run_name="save-experiment", cache_policy=NO_CACHE, retries=RETRIES,
       retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_condition_fn=retry_if_transient)
 def save_experiment(workspace: Path, name: str) -> None:
     include = [arg for path in uncached_outputs(workspace) for arg in ("--include-untracked", path)]

@@ -40,5 +40,5 @@ def test_deployment_registers_on_a_server_with_its_schedule(prefect_server):
         deployment_id = nightly_deployment().apply()
         deployment = client.read_deployment(deployment_id)
         schedules = client.read_deployment_schedules(deployment_id)
-    assert deployment.work_pool_name == "gpu" and deployment.concurrency_limit == 1
+    assert deployment.work_pool_name == "gpu" and deployment.global_concurrency_limit.limit == 1
     assert [s.schedule.cron for s in schedules] == ["0 2 * * *"]
