@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from flows.dvc import dvc_env, run_command
+from flows.dvc_commands import dvc_env, run_command
 from flows.train import train
 from pipeline import tracking
 

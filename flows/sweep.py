@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
-from flows.dvc import dvc_env, run_dvc
+from flows.dvc_commands import dvc_env, run_dvc
 from flows.train import RETRIES, retry_if_transient
 from flows.workspace import exclusive
 from pipeline import tracking

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
-from flows.dvc import TransientStageError, dvc_env, outcome, run_dvc, stage_order, uncached_outputs
+from flows.dvc_commands import TransientStageError, dvc_env, outcome, run_dvc, stage_order, uncached_outputs
 from flows.workspace import exclusive
 from pipeline import tracking
 from pipeline.params import PARAMS_FILE

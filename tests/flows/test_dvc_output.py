@@ -1,7 +1,7 @@
 """How the flows read DVC's output: which failures are worth a retry, what a stage's outcome was."""
 from __future__ import annotations
 
-from flows.dvc import StageFailed, TransientStageError, failure, outcome, uncached_outputs
+from flows.dvc_commands import StageFailed, TransientStageError, failure, outcome, uncached_outputs
 from flows.sweep import comparison_table
 from tests.workspace import REPO
 

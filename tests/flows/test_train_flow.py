@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from prefect.settings import PREFECT_API_URL
 
-from flows.dvc import stage_order
+from flows.dvc_commands import stage_order
 from flows.train import train
 from tests.flows.conftest import task_runs
 from tests.workspace import REPO, copy_repo, dvc
