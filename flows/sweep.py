@@ -3,9 +3,10 @@ then one comparison table of the target-test metrics (markdown under reports/ an
 
     python -m flows.sweep --strategies head lp-ft full --shots 1 5 [key=value ...]
 
-Experiments run one after another in the workspace (`dvc exp run -S ... --name ...`), so stages a
-combination does not change are skipped by DVC; afterwards the workspace holds the last one, as
-after any `dvc exp run` (`dvc exp show` lists them all, `dvc exp apply <name>` switches).
+Experiments run one after another in the workspace (`dvc exp run -S ... --name ... evaluate`, up to
+the stage that scores the test set), so stages a combination does not change are skipped by DVC;
+afterwards the workspace holds the last one, as after any `dvc exp run` (`dvc exp show` lists
+them all, `dvc exp apply <name>` switches).
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ from flows.workspace import exclusive
 from pipeline import tracking
 
 REPORT = Path("reports/sweep.md")
+# The stage whose metrics the table compares: experiments stop there (a sweep compares; the winner
+# is then trained and exported by the training flow).
+COMPARED_STAGE = "evaluate"
 EVALUATE_METRICS = Path("metrics/evaluate.json")
 COLUMNS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "nll": "NLL", "ece": "ECE"}
 
@@ -36,7 +40,7 @@ COLUMNS = {"accuracy": "accuracy", "macro_f1": "macro-F1", "nll": "NLL", "ece": 
 def run_experiment(name: str, overrides: list[str], workspace: Path, run_env: dict[str, str]) -> dict:
     """One DVC experiment; returns its target-test metrics as the evaluate stage wrote them."""
     set_params = [arg for override in overrides for arg in ("-S", override)]
-    run_dvc(["exp", "run", "--name", name, *set_params], workspace, get_run_logger(), dvc_env(**run_env))
+    run_dvc(["exp", "run", "--name", name, *set_params, COMPARED_STAGE], workspace, get_run_logger(), dvc_env(**run_env))
     return json.loads((workspace / EVALUATE_METRICS).read_text())
 
 

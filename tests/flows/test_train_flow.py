@@ -56,10 +56,11 @@ def test_second_run_skips_every_stage(trained):
 
 def test_lock_held_by_another_dvc_process_is_retried_then_succeeds(trained):
     workspace, _ = trained
-    # A real DVC repo lock, held from another process for a few seconds, as a manual `dvc` command would.
+    # A real DVC repo lock, held from another process as a manual `dvc` command would: long enough for
+    # the first attempt to fail even on a loaded machine (DVC itself retries for 3 s), short of the backoff total.
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from dvc.lock import Lock; lock = Lock(sys.argv[1]); lock.lock(); "
-         "print('held', flush=True); time.sleep(6); lock.unlock()", str(workspace / ".dvc" / "tmp" / "lock")],
+         "print('held', flush=True); time.sleep(12); lock.unlock()", str(workspace / ".dvc" / "tmp" / "lock")],
         stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     state = train(workspace=str(workspace), return_state=True)
