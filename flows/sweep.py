@@ -56,7 +56,7 @@ def comparison_table(rows: list[dict]) -> str:
 
 
 @flow(name="finetune-sweep")
-def sweep(strategies: list[str], shots_per_class: list[int], overrides: list[str] | None = None, workspace: str = ".") -> str:
+def sweep(strategies: list[str], shots_per_class: list[int | str], overrides: list[str] | None = None, workspace: str = ".") -> str:
     """Run every strategy x shots combination as a DVC experiment; returns the comparison table.
 
     overrides: params.yaml values applied to every experiment, e.g. "finetune.epochs=20".
@@ -81,11 +81,15 @@ def sweep(strategies: list[str], shots_per_class: list[int], overrides: list[str
     return table
 
 
+def shots_value(text: str) -> int | str:
+    return text if text == "all" else int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.sweep", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="params.yaml overrides applied to every experiment")
     parser.add_argument("--strategies", nargs="+", default=["head", "lp-ft", "full"], help="finetune.strategy values (default: %(default)s)")
-    parser.add_argument("--shots", nargs="+", type=int, default=[1, 5], help="prepare.target.shots_per_class values (default: %(default)s)")
+    parser.add_argument("--shots", nargs="+", type=shots_value, default=[1, 5], help="prepare.target.shots_per_class values, or `all` (default: %(default)s)")
     parser.add_argument("--workspace", default=".", help="the DVC repository to run in (default: the current directory)")
     args = parser.parse_args(argv)
     state = sweep(args.strategies, args.shots, args.overrides, args.workspace, return_state=True)
