@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-fast benchmark repro-timing ui help
+.PHONY: run test test-fast benchmark repro-timing ui help flow sweep prefect-server flow-serve prefect-overhead
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -35,3 +35,18 @@ repro-timing: $(BIN)/.installed  ## measure a default dvc repro and a no-op repr
 
 ui: $(BIN)/.installed  ## MLflow UI on the embedded store, http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+flow: $(BIN)/.installed  ## the pipeline as a Prefect flow on an ephemeral server (flows/train.py); ARGS="key=value ..."
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m flows.train $(ARGS)
+
+sweep: $(BIN)/.installed  ## fine-tuning sweep, strategies x shots, each a DVC experiment; table in reports/sweep.md
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m flows.sweep $(ARGS)
+
+prefect-server:  ## a persistent Prefect server with its UI, http://127.0.0.1:4200 (schedules need it)
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+flow-serve: $(BIN)/.installed  ## serve the training flow nightly from this machine (needs PREFECT_API_URL)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m flows.serve
+
+prefect-overhead: $(BIN)/.installed  ## time flows.train against plain dvc repro (benchmarks/prefect_overhead.py); ARGS=--tiny
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/prefect_overhead.py $(ARGS)
