@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-fast repro-timing ui help
+.PHONY: run test test-fast repro-timing ui promote serve help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -18,8 +18,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(BIN)/.installed  ## install if needed, then run the pipeline (dvc repro) on the default data
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dvc repro
+run: $(BIN)/.installed  ## install if needed, then run the pipeline (dvc repro inside one parent MLflow run) on the default data
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pipeline.repro
 
 test: $(BIN)/.installed  ## install if needed, then the whole test suite
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
@@ -32,3 +32,12 @@ repro-timing: $(BIN)/.installed  ## measure a default dvc repro and a no-op repr
 
 ui: $(BIN)/.installed  ## MLflow UI on the embedded store, http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port 5000
+
+promote: $(BIN)/.installed  ## move alias champion to the challenger if it is better (params.yaml registry)
+	$(BIN)/python -m pipeline.promote
+
+MODEL ?= headstart-digits
+PORT ?= 5001
+serve: $(BIN)/.installed  ## serve models:/$(MODEL)@champion (ONNX) on http://127.0.0.1:$(PORT)/invocations
+	PATH="$(CURDIR)/$(BIN):$$PATH" MLFLOW_TRACKING_URI=$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db} \
+	  $(BIN)/mlflow models serve -m "models:/$(MODEL)@champion" --env-manager local -h 127.0.0.1 -p $(PORT)
