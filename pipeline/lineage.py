@@ -19,11 +19,21 @@ def _git(*args: str) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
+def _written_by_dvc() -> list[str]:
+    """Tracked files a run itself rewrites (dvc.lock, uncached metrics and plots): a change to
+    these says nothing about the code and params the run started from."""
+    from dvc.repo import Repo
+
+    with Repo() as repo:
+        return ["dvc.lock", *(str(out.def_path) for stage in repo.index.stages for out in stage.outs)]
+
+
 def run_context() -> dict[str, str]:
     """Code and orchestrator: the same for every run of one pipeline execution."""
+    excluded = [f":(exclude){path}" for path in _written_by_dvc()]
     return {
         "git.commit": _git("rev-parse", "HEAD"),
-        "git.dirty": str(bool(_git("status", "--porcelain", "--untracked-files=no"))).lower(),
+        "git.dirty": str(bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded))).lower(),
         "dvc.exp_name": os.environ.get("DVC_EXP_NAME", ""),
         "prefect.flow_run_id": os.environ.get(FLOW_RUN_ENV, ""),
     }

@@ -40,7 +40,8 @@ def test_sigterm_leaves_the_stage_run_failed(tiny_workspace, store):
     assert status(client_for(store), process.run_id) == "FAILED"
 
 
-def test_pipeline_start_sweeps_runs_of_dead_processes_only(tiny_workspace, store):
+def test_pipeline_start_sweeps_runs_of_dead_processes_only(tiny_workspace, store, monkeypatch):
+    monkeypatch.chdir(tiny_workspace)  # a pipeline starts at the root of its repository
     killed, alive = stage_process(tiny_workspace, store), stage_process(tiny_workspace, store)
     killed.kill()
     killed.wait(timeout=30)

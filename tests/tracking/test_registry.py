@@ -13,7 +13,7 @@ import pytest
 from pipeline import promote, registry, tracking
 from pipeline.data.prepared import load_prepared
 from tests.tracking.conftest import client_for, workspace_uri
-from tests.workspace import pipeline_env
+from tests.workspace import REPO, pipeline_env
 
 pytestmark = pytest.mark.slow
 MODEL = "digits-test"
@@ -88,7 +88,7 @@ def test_promote_command_prints_its_decision(tiny_workspace, store):
 def test_two_processes_registering_at_once_get_distinct_versions(model_uri, store):
     code = ("import sys\nfrom pipeline import registry, tracking\ntracking.configure()\n"
             f"print(*[registry.register({model_uri!r}, {MODEL!r}, {{}}).version for _ in range(5)])")
-    processes = [subprocess.Popen([sys.executable, "-c", code], env=pipeline_env(MLFLOW_TRACKING_URI=store), stdout=subprocess.PIPE,
+    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=pipeline_env(MLFLOW_TRACKING_URI=store), stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=240) for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [err[-2000:] for _, err in outputs]
