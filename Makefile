@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: run test test-fast repro-timing ui promote serve help
+.PHONY: run test test-fast benchmark repro-timing ui promote serve help
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,6 +26,9 @@ test: $(BIN)/.installed  ## install if needed, then the whole test suite
 
 test-fast: $(BIN)/.installed  ## the suite without the slow end-to-end tests
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"
+
+benchmark: $(BIN)/.installed  ## the k-shot transfer benchmark (reports/benchmark/transfer.{md,json,png}); QUICK=1 for a tiny run
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/transfer.py $(if $(QUICK),--quick)
 
 repro-timing: $(BIN)/.installed  ## measure a default dvc repro and a no-op repro (benchmarks/repro_timing.py)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/repro_timing.py

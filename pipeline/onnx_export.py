@@ -1,6 +1,7 @@
 """ONNX export with a dynamic batch axis, parity against PyTorch and latency of both."""
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import torch
 from pipeline.data.tables import write_atomic
 
 INPUT_NAME, OUTPUT_NAME = "images", "logits"
+# The exporter warns about every torchvision op it cannot register; this model uses none of them.
+logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
 
 
 def export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:

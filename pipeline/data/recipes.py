@@ -20,7 +20,7 @@ class Domain:
 
 
 def font_digits(n_samples: int, seed: int, jitter: dict) -> Domain:
-    jitter = Jitter(jitter["rotation_deg"], jitter["shear"], tuple(jitter["aspect"]), tuple(jitter["stroke"]))
+    jitter = Jitter(**{key: tuple(value) if isinstance(value, list) else value for key, value in jitter.items()})
     images, labels, _fonts = render_digits(n_samples, seed, jitter)
     return Domain(images[:, None].astype(np.uint8), labels, [f"font-{i:06d}" for i in range(n_samples)])
 
