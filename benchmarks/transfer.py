@@ -172,10 +172,10 @@ def write_reports(records: list[dict], out: Path, seconds: float) -> Path:
 def log_to_mlflow(out: Path, records: list[dict], args: argparse.Namespace) -> None:
     import mlflow
 
-    from pipeline import tracking
+    from pipeline import lineage, tracking
 
     tracking.configure()
-    with mlflow.start_run(run_name="benchmark: k-shot transfer", tags={"headstart.stage": "benchmark", **tracking.lineage_tags()}):
+    with mlflow.start_run(run_name="benchmark: k-shot transfer", tags={"headstart.stage": "benchmark", **lineage.run_context()}):
         mlflow.log_params({"quick": args.quick, "seeds": " ".join(map(str, args.seeds)), "shots": " ".join(args.shots)})
         frame = pd.DataFrame(records)
         means = frame.groupby(["method", "shots_per_class"])["accuracy"].mean()

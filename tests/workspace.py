@@ -60,3 +60,11 @@ def dvc(workspace: Path, *args: str, env: dict | None = None, check: bool = True
         raise AssertionError(f"dvc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
 
+
+
+def repro(workspace: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """What `make run` does: `dvc repro` inside one parent MLflow run (pipeline/repro.py)."""
+    result = subprocess.run([sys.executable, "-m", "pipeline.repro", *args], cwd=workspace, env=env or pipeline_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"pipeline.repro {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
