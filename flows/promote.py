@@ -16,6 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.command_line import exit_status
 from flows.dvc_commands import dvc_env, run_command
 from flows.train import train
 from pipeline import tracking
@@ -43,11 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--promote-args", default="", help='arguments for `python -m pipeline.promote`, one quoted string: --promote-args="--help"')
     args = parser.parse_args(argv)
     state = train_and_promote(args.overrides, args.workspace, shlex.split(args.promote_args), return_state=True)
-    if state.is_failed():
-        print(state.message, file=sys.stderr)
-        return 1
-    print(state.result())
-    return 0
+    return exit_status(state)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
+from flows.command_line import exit_status
 from flows.dvc_commands import dvc_env, run_dvc
 from flows.train import RETRIES, retry_if_transient
 from flows.workspace import exclusive
@@ -93,11 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspace", default=".", help="the DVC repository to run in (default: the current directory)")
     args = parser.parse_args(argv)
     state = sweep(args.strategies, args.shots, args.overrides, args.workspace, return_state=True)
-    if state.is_failed():
-        print(state.message, file=sys.stderr)
-        return 1
-    print(state.result())
-    return 0
+    return exit_status(state)
 
 
 if __name__ == "__main__":

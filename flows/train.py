@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.tasks import exponential_backoff
 
+from flows.command_line import exit_status
 from flows.dvc_commands import TransientStageError, dvc_env, outcome, run_dvc, stage_order, uncached_outputs
 from flows.workspace import exclusive
 from pipeline import tracking
@@ -107,12 +108,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     state = train(overrides=args.overrides, workspace=args.workspace, experiment=args.experiment, return_state=True)
-    if state.is_failed():
-        print(state.message, file=sys.stderr)
-        return 1
-    for stage, result in state.result().items():
-        print(f"{stage}: {result}")
-    return 0
+    return exit_status(state, show=lambda results: "\n".join(f"{stage}: {result}" for stage, result in results.items()))
 
 
 if __name__ == "__main__":
