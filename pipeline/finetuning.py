@@ -28,12 +28,12 @@ class TransferData:
 
 
 def from_pretrained(state: dict, model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, same_classes: bool) -> TransferModel:
-    """The pretrained backbone, plus the pretrained head unless `cfg["head"]` names another one, plus the
-    source classifier when `reuse_source_classifier` is set and the label sets match."""
-    head = model_params["head"] if cfg["head"] == "same" else cfg["head"]
-    model = build_model(model_params, input_shape, n_classes, pixel_max, head=head)
+    """The pretrained backbone; the pretrained head when `cfg["head"]` is "same", else a new head of that
+    kind; and the source classifier when it is reusable (same head, `reuse_source_classifier`, same labels)."""
+    new_head = cfg["head"] != "same"
+    model = build_model(model_params, input_shape, n_classes, pixel_max, head=cfg["head"] if new_head else None)
     keep = ["backbone."]
-    if head == model_params["head"]:
+    if not new_head:
         keep.append("head.")
         if cfg["reuse_source_classifier"] and same_classes:
             keep.append("classifier.")

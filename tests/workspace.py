@@ -16,7 +16,7 @@ RUN_OUTPUTS = {".venv", ".git", "mlflow.db", "mlartifacts", "mlruns", "models", 
 
 TINY = {
     "prepare": {"source": {"n_samples": 1500}, "target": {"shots_per_class": 5, "val_per_class": 3}},
-    "model": {"dim": 32, "depth": 1, "heads": 2},
+    "model": {"dim": 32, "depth": 1, "heads": 2, "max_grid": 4},
     "pretrain": {"epochs": 3, "batch_size": 64},
     "finetune": {"epochs": 6, "head_epochs": 3},
     "evaluate": {"scratch_epochs": 6, "attention_examples": 4},
