@@ -45,7 +45,7 @@ def test_flow_run_id_is_on_the_parent_run_and_every_stage_run(trained):
     parent = next(r for r in runs if r.info.run_name == "pipeline")
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
     assert parent.info.status == "FINISHED"
-    assert sorted(r.info.run_name for r in children) == sorted(STAGES[1:])  # prepare logs no run
+    assert sorted(r.info.run_name for r in children) == sorted(STAGES)
 
 
 def test_second_run_skips_every_stage(trained):
