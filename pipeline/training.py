@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +55,16 @@ def evaluate_split(model: torch.nn.Module, split: Split, device: torch.device) -
     return loss, (logits.argmax(1) == split.labels).float().mean().item()
 
 
+def _passes(n_samples: int, batch_size: int, min_batches: int) -> int:
+    return max(1, -(-min_batches * batch_size // n_samples))
+
+
+def epoch_order(n_samples: int, batch_size: int, min_batches: int, generator: torch.Generator) -> torch.Tensor:
+    """A shuffled pass over the data, repeated until it fills `min_batches` batches: with a handful of
+    labels one pass is one step, too few for a schedule or for auxiliary losses to act."""
+    return torch.cat([torch.randperm(n_samples, generator=generator) for _ in range(_passes(n_samples, batch_size, min_batches))])
+
+
 def fit(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -67,24 +78,32 @@ def fit(
     best: BestCheckpoint | None = None,
     desc: str = "train",
     first_epoch: int = 0,
+    min_batches: int = 1,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    aux_losses: Sequence[torch.nn.Module] = (),
 ) -> list[dict]:
-    """Train for `epochs`; returns one dict per epoch (for metrics curves and plots)."""
+    """Train for `epochs`, minimising cross-entropy on `train` plus every auxiliary loss (a module whose
+    forward(model) draws its own batch and returns a weighted loss term); one dict per epoch comes back."""
     model.to(device)
+    for aux in aux_losses:
+        aux.to(device)
     generator = torch.Generator().manual_seed(seed)
-    steps_per_epoch = max(1, -(-len(train.labels) // batch_size))
+    steps_per_epoch = -(-_passes(len(train.labels), batch_size, min_batches) * len(train.labels) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * steps_per_epoch))
     history = []
     bar = tqdm(range(first_epoch, first_epoch + epochs), desc=desc, unit="epoch", leave=True, dynamic_ncols=True)
     for epoch in bar:
         model.train()
-        order = torch.randperm(len(train.labels), generator=generator)
+        order = epoch_order(len(train.labels), batch_size, min_batches, generator)
         total_loss, correct = 0.0, 0
         for start in range(0, len(order), batch_size):
             index = order[start : start + batch_size]
-            images, labels = train.images[index].to(device), train.labels[index].to(device)
+            images, labels = train.images[index], train.labels[index].to(device)
+            if augment is not None:
+                images = augment(images, generator)
             with autocast(device):
-                logits = model(images)
-            loss = F.cross_entropy(logits.float(), labels)
+                logits = model(images.to(device))
+                loss = F.cross_entropy(logits.float(), labels) + sum(aux(model) for aux in aux_losses)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch
 
-from pipeline.data.tables import images_of, labels_of, read_json
+from pipeline.data.tables import UNLABELLED, images_of, labels_of, read_json
+from pipeline.finetuning import TransferData
 from pipeline.training import Split
 
 PREPARED_DIR = Path("data/prepared")
@@ -20,16 +22,25 @@ class Prepared:
 
     @property
     def classes(self) -> list[str]:
+        """The target's classes: what the fine-tuned model predicts."""
         return self.meta["classes"]
 
     @property
     def source_classes(self) -> list[str]:
-        return self.meta.get("source_classes", self.classes)
+        return self.meta.get("source_classes", self.meta["classes"])
+
+    def rows(self, domain: str, split: str) -> pd.DataFrame:
+        frame = getattr(self, domain)
+        return frame[frame["split"] == split]
 
     def split(self, domain: str, name: str) -> Split:
-        frame = getattr(self, domain)
-        rows = frame[frame["split"] == name]
+        rows = self.rows(domain, name)
         return Split.from_arrays(images_of(rows, self.meta["input_shape"]), labels_of(rows))
+
+    def transfer_data(self) -> TransferData:
+        target_train = self.split("target", "train")
+        unlabelled = torch.from_numpy(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
+        return TransferData(self.split("source", "train"), target_train, self.split("target", "val"), torch.cat([unlabelled, target_train.images]))
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:

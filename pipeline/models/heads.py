@@ -1,17 +1,22 @@
-"""Pooling heads: tokens (B, N, dim) -> (features (B, dim), attention weights (B, N) or None)."""
+"""Pooling heads: tokens (B, N, dim) -> (features (B, dim), attention weights (B, N) or None).
+
+Every attention head returns its weights over the tokens (they sum to 1) for the attention-map plots.
+"""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 
-class AttentionPoolHead(nn.Module):
-    """Learnable latent queries attend over the tokens (multi-head), then an MLP; cf. timm's attention_pool."""
+class LatentQueryHead(nn.Module):
+    """Learnable latent queries attend over the tokens (multi-head), then an MLP; cf. timm's attention_pool.
+    Several queries are averaged; an optional positional embedding lets the head tell tokens apart by place."""
 
-    def __init__(self, dim: int, heads: int, queries: int = 1, mlp_ratio: int = 2):
+    def __init__(self, dim: int, heads: int, n_tokens: int, queries: int = 1, pos_embed: bool = False, mlp_ratio: int = 2):
         super().__init__()
         self.heads = heads
         self.queries = nn.Parameter(torch.randn(1, queries, dim) * 0.02)
+        self.pos_embed = nn.Parameter(torch.zeros(1, n_tokens, dim)) if pos_embed else None
         self.norm = nn.LayerNorm(dim)
         self.key_value = nn.Linear(dim, 2 * dim)
         self.query_proj = nn.Linear(dim, dim)
@@ -21,14 +26,46 @@ class AttentionPoolHead(nn.Module):
     def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         batch, length, dim = tokens.shape
         head_dim = dim // self.heads
+        if self.pos_embed is not None:
+            tokens = tokens + self.pos_embed
         k, v = self.key_value(self.norm(tokens)).reshape(batch, length, 2, self.heads, head_dim).permute(2, 0, 3, 1, 4)
         q = self.query_proj(self.queries).reshape(1, -1, self.heads, head_dim).transpose(1, 2)
         # Explicit softmax rather than fused attention: the weights are an output (attention maps).
         weights = torch.softmax(q @ k.transpose(-2, -1) * head_dim**-0.5, dim=-1)  # (B, heads, Q, N)
-        pooled = (weights @ v).transpose(1, 2).reshape(batch, -1, dim)
-        pooled = self.proj(pooled)
+        pooled = self.proj((weights @ v).transpose(1, 2).reshape(batch, -1, dim))
         pooled = pooled + self.mlp(pooled)
         return pooled.mean(dim=1), weights.mean(dim=(1, 2))
+
+
+class AdditiveAttentionHead(nn.Module):
+    """Bahdanau-style scores e_i = v^T tanh(W h_i), softmax over tokens, weighted sum."""
+
+    def __init__(self, dim: int, hidden: int | None = None, **_):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.score = nn.Sequential(nn.Linear(dim, hidden or dim), nn.Tanh(), nn.Linear(hidden or dim, 1, bias=False))
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.norm(tokens)
+        weights = torch.softmax(self.score(tokens).squeeze(-1), dim=-1)
+        return (weights.unsqueeze(-1) * tokens).sum(1), weights
+
+
+class GatedAttentionHead(nn.Module):
+    """Gated attention pooling (Ilse et al. 2018): e_i = w^T (tanh(V h_i) * sigmoid(U h_i))."""
+
+    def __init__(self, dim: int, hidden: int | None = None, **_):
+        super().__init__()
+        hidden = hidden or dim
+        self.norm = nn.LayerNorm(dim)
+        self.tanh_branch = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh())
+        self.gate_branch = nn.Sequential(nn.Linear(dim, hidden), nn.Sigmoid())
+        self.score = nn.Linear(hidden, 1, bias=False)
+
+    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.norm(tokens)
+        weights = torch.softmax(self.score(self.tanh_branch(tokens) * self.gate_branch(tokens)).squeeze(-1), dim=-1)
+        return (weights.unsqueeze(-1) * tokens).sum(1), weights
 
 
 class MeanPoolHead(nn.Module):
@@ -42,10 +79,10 @@ class MeanPoolHead(nn.Module):
         return self.norm(tokens.mean(dim=1)), None
 
 
-HEADS = {"attention": AttentionPoolHead, "mean": MeanPoolHead}
+HEADS = {"attention": LatentQueryHead, "additive": AdditiveAttentionHead, "gated": GatedAttentionHead, "mean": MeanPoolHead}
 
 
-def build_head(kind: str, dim: int, heads: int, queries: int) -> nn.Module:
+def build_head(kind: str, dim: int, heads: int, n_tokens: int, queries: int = 1, pos_embed: bool = False) -> nn.Module:
     if kind not in HEADS:
-        raise ValueError(f"model.pooling must be one of {sorted(HEADS)}, got {kind!r}")
-    return HEADS[kind](dim=dim, heads=heads, queries=queries)
+        raise ValueError(f"head must be one of {sorted(HEADS)}, got {kind!r}")
+    return HEADS[kind](dim=dim, heads=heads, n_tokens=n_tokens, queries=queries, pos_embed=pos_embed)

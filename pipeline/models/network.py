@@ -27,10 +27,12 @@ class TransferModel(nn.Module):
         return self.classifier(self.features(images))
 
 
-def build_model(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float) -> TransferModel:
-    """`input_shape` is (channels, height, width) as recorded by the prepare stage in meta.json."""
+def build_model(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, head: str | None = None) -> TransferModel:
+    """`input_shape` is (channels, height, width) as recorded by the prepare stage in meta.json;
+    `head` overrides `model_params["head"]` (fine-tuning may swap in a different head)."""
     channels, height, width = input_shape
     dim, heads = model_params["dim"], model_params["heads"]
     backbone = Backbone(channels, (height, width), dim, model_params["depth"], heads, model_params["max_grid"])
-    head = build_head(model_params["pooling"], dim, heads, model_params["queries"])
-    return TransferModel(backbone, head, n_classes, dim, pixel_max)
+    n_tokens = backbone.grid[0] * backbone.grid[1]
+    pooling = build_head(head or model_params["head"], dim, heads, n_tokens, model_params["queries"], model_params["head_pos_embed"])
+    return TransferModel(backbone, pooling, n_classes, dim, pixel_max)

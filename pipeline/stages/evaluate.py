@@ -11,10 +11,9 @@ from pipeline import baselines, checkpoints, runtime, tracking
 from pipeline.data.prepared import load_prepared
 from pipeline.data.tables import write_atomic
 from pipeline.metrics import classification_metrics, confusion
-from pipeline.models import build_model
+from pipeline.finetuning import train_from_scratch
 from pipeline.params import load_params
 from pipeline.plots import attention_maps
-from pipeline.strategies import run_strategy
 
 CONFUSION_PLOT = Path("plots/confusion.csv")
 ATTENTION_PNG = Path("plots/attention_maps.png")
@@ -40,16 +39,15 @@ def report_markdown(metrics: dict, classes: list[str]) -> str:
 def main() -> None:
     params = load_params()
     cfg, seed = params["evaluate"], params["seed"]
-    with tracking.stage_run("evaluate", {"seed": seed, "evaluate": cfg}):
+    with tracking.stage_run("evaluate"):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
         meta, n_classes = data.meta, len(data.classes)
-        train, val, test = (data.split("target", name) for name in ("train", "val", "test"))
+        train, test = data.split("target", "train"), data.split("target", "test")
         finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
         pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, len(data.source_classes))
-        scratch = build_model(params["model"], meta["input_shape"], n_classes, meta["pixel_max"])
-        scratch_cfg = {**params["finetune"], "epochs": cfg["scratch_epochs"], "backbone_lr_mult": 1.0}
-        run_strategy(scratch, "full", scratch_cfg, train, val, device, seed)
+        scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
+                                     {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)
 
         predictions = {
             "finetuned": baselines.torch_model(finetuned, test, device),

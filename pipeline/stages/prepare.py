@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline import tracking
 from pipeline.data.class_map import align_source, match_classes
 from pipeline.data.recipes import Domain, load_domain
 from pipeline.data.splits import source_splits, target_splits
@@ -28,9 +29,9 @@ def check_shapes(source: Domain, target: Domain) -> list[int]:
     return list(target.images.shape[1:])
 
 
-def main() -> None:
-    params = load_params()
-    cfg, seed, image = params["prepare"], params["seed"], params["prepare"]["image"]
+def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The gated source and target tables, and the metadata later stages build the model from."""
+    image = cfg["image"]
     source, target = (load_domain(name, cfg[name], image, seed) for name in ("source", "target"))
     input_shape = check_shapes(source, target)
     matched = match_classes(target.classes, source.classes, cfg.get("class_map") or {})
@@ -47,21 +48,28 @@ def main() -> None:
     target_frame = to_frame(target.images, labels, target.ids, "target", split)
 
     # Gate both tables before writing either: a failure leaves no new output behind.
-    pixel_max = image["pixel_max"]
     gated = validate_all_or_exit({
-        "source": (source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), pixel_max=pixel_max)),
+        "source": (source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), pixel_max=image["pixel_max"])),
         "target": (target_frame, sample_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(target.classes),
-                                               pixel_max=pixel_max, shots_per_class=t["shots_per_class"])),
+                                               pixel_max=image["pixel_max"], shots_per_class=t["shots_per_class"])),
     })
-    for name, frame in gated.items():
-        write_table(frame, OUT_DIR / f"{name}.parquet")
     counts = {f"{domain}_{name}": int(n) for domain, frame in gated.items() for name, n in frame["split"].value_counts().items()}
-    new_classes = [t for t, s in matched.items() if s is None]
-    write_json({"input_shape": input_shape, "classes": target.classes, "source_classes": source_classes, "class_map": matched,
-                "new_target_classes": new_classes, "pixel_max": pixel_max, "counts": counts}, OUT_DIR / "meta.json")
-    print(f"prepare: input shape {input_shape}, {len(source_classes)} source / {len(target.classes)} target classes; "
-          + (f"target classes absent from the source (new classifier rows): {new_classes}" if new_classes else "every target class has a source class"))
+    meta = {"input_shape": input_shape, "classes": target.classes, "source_classes": source_classes, "class_map": matched,
+            "new_target_classes": [t for t, s in matched.items() if s is None], "pixel_max": image["pixel_max"], "counts": counts}
+    return gated, meta
 
+
+def main() -> None:
+    params = load_params()
+    with tracking.stage_run("prepare"):
+        tables, meta = build_tables(params["prepare"], params["seed"])
+        for name, frame in tables.items():
+            write_table(frame, OUT_DIR / f"{name}.parquet")
+        write_json(meta, OUT_DIR / "meta.json")
+        tracking.log_artifacts(OUT_DIR / "meta.json")
+        new = meta["new_target_classes"]
+        print(f"prepare: input shape {meta['input_shape']}, {len(meta['source_classes'])} source / {len(meta['classes'])} target classes; "
+              + (f"target classes absent from the source (new classifier rows): {new}" if new else "every target class has a source class"))
 
 if __name__ == "__main__":
     main()

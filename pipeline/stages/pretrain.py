@@ -4,14 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import torch
 
 from pipeline import checkpoints, runtime, tracking
 from pipeline.data.prepared import load_prepared
 from pipeline.data.tables import write_atomic
-from pipeline.models import build_model
 from pipeline.params import load_params
-from pipeline.training import fit
+from pipeline.pretraining import pretrain
 
 HISTORY_PLOT = Path("plots/pretrain_history.csv")
 
@@ -19,14 +17,12 @@ HISTORY_PLOT = Path("plots/pretrain_history.csv")
 def main() -> None:
     params = load_params()
     cfg, seed = params["pretrain"], params["seed"]
-    with tracking.stage_run("pretrain", {"seed": seed, "model": params["model"], "pretrain": cfg}):
+    with tracking.stage_run("pretrain"):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
-        model = build_model(params["model"], data.meta["input_shape"], len(data.source_classes), data.meta["pixel_max"])
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
-        history = fit(model, optimizer, data.split("source", "train"), val=data.split("source", "val"),
-                      epochs=cfg["epochs"], batch_size=cfg["batch_size"], device=device, seed=seed, desc="pretrain")
-        checkpoints.save(model.cpu(), checkpoints.PRETRAINED)
+        model, history = pretrain(params["model"], cfg, data.meta["input_shape"], len(data.source_classes), data.meta["pixel_max"],
+                                  data.split("source", "train"), data.split("source", "val"), device, seed)
+        checkpoints.save(model, checkpoints.PRETRAINED)
         write_atomic(HISTORY_PLOT, lambda tmp: pd.DataFrame(history).to_csv(tmp, index=False))
         tracking.log_history(history, "pretrain")
         last = history[-1]

@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from pipeline.models import build_model
-from pipeline.strategies import phases, prepare_phase, run_strategy
+from pipeline.finetuning import TransferData, finetune
+from pipeline.strategies import phases, prepare_phase
 from pipeline.training import Split, evaluate_split, fit
 from tests.workspace import tiny_params
 
@@ -34,11 +35,12 @@ def test_attention_weights_are_a_distribution_over_tokens():
 
 
 def test_mean_pooling_has_no_attention():
-    _, weights = model(pooling="mean").features_and_attention(torch.rand(2, 1, 8, 8))
+    _, weights = model(head="mean").features_and_attention(torch.rand(2, 1, 8, 8))
     assert weights is None
 
 
-FT = {"lr": 1e-2, "backbone_lr_mult": 0.1, "epochs": 4, "head_epochs": 2, "weight_decay": 0.0, "batch_size": 8}
+FT = {**tiny_params()["finetune"], "lr": 1e-2, "backbone_lr_mult": 0.1, "epochs": 4, "head_epochs": 2, "weight_decay": 0.0,
+      "batch_size": 8, "min_batches": 1, "augment": False, "unfreeze_blocks": 1}
 
 
 DATA = Split(torch.rand(20, 1, 8, 8) * 16, torch.arange(20) % 10)
@@ -53,9 +55,9 @@ def trained_groups(strategy):
     return {k.split(".")[0] for k, v in net.state_dict().items() if not torch.equal(v, before[k])}
 
 
-def test_run_strategy_restores_the_best_validation_weights():
+def test_finetune_restores_the_best_validation_weights():
     net = model()
-    history = run_strategy(net, "lp-ft", FT, DATA, DATA, torch.device("cpu"), seed=0)
+    history = finetune(net, {**FT, "strategy": "lp-ft"}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0)
     best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
     assert [r["phase"] for r in history] == ["head"] * 2 + ["all"] * 2
     assert evaluate_split(net, DATA, torch.device("cpu"))[1] == pytest.approx(best["val_accuracy"])
@@ -71,10 +73,21 @@ def test_lp_ft_and_full_train_everything(strategy):
     assert trained_groups(strategy) == {"backbone", "head", "classifier"}
 
 
+def test_partial_trains_only_the_last_blocks():
+    net = model(depth=2)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    phase = phases("partial", FT)[0]
+    fit(net, prepare_phase(net, phase, 0.0), DATA, epochs=2, batch_size=8, device=torch.device("cpu"), seed=0)
+    changed = {k for k, v in net.state_dict().items() if not torch.equal(v, before[k])}
+    assert any(k.startswith("backbone.blocks.1.") for k in changed)
+    assert not any(k.startswith(("backbone.blocks.0.", "backbone.tokenizer.", "backbone.pos_embed")) for k in changed)
+    assert any(k.startswith("head.") for k in changed)
+
+
 def test_lp_ft_phases_and_learning_rates():
     head, everything = phases("lp-ft", FT)
-    assert (head.train_backbone, head.epochs, head.head_lr) == (False, 2, 1e-2)
-    assert (everything.train_backbone, everything.epochs) == (True, 2)
+    assert (head.backbone_blocks, head.epochs, head.head_lr) == (0, 2, 1e-2)
+    assert (everything.backbone_blocks, everything.epochs) == (None, 2)
     assert everything.backbone_lr == everything.head_lr == pytest.approx(1e-3)
     net = model()
     optimizer = prepare_phase(net, head, 0.0)

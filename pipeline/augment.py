@@ -1,0 +1,20 @@
+"""Target-side augmentation for small images: a random small affine (shift, rotation, scale) per image."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+
+def random_affine(images: torch.Tensor, generator: torch.Generator, shift: float = 1.0, rotation_deg: float = 10.0, scale: float = 0.1) -> torch.Tensor:
+    """`shift` in pixels, `rotation_deg` and relative `scale` as symmetric ranges; shapes and value range kept."""
+    n, _, height, width = images.shape
+    uniform = lambda r: (torch.rand(n, generator=generator) * 2 - 1) * r  # noqa: E731
+    angle, zoom = uniform(math.radians(rotation_deg)), 1 + uniform(scale)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 1] = torch.cos(angle) / zoom, -torch.sin(angle) / zoom
+    theta[:, 1, 0], theta[:, 1, 1] = torch.sin(angle) / zoom, torch.cos(angle) / zoom
+    theta[:, 0, 2], theta[:, 1, 2] = uniform(2 * shift / width), uniform(2 * shift / height)
+    grid = F.affine_grid(theta, list(images.shape), align_corners=False)
+    return F.grid_sample(images, grid, align_corners=False, padding_mode="zeros")

@@ -1,0 +1,98 @@
+"""Fine-tuning a pretrained model on the target: the strategy's phases, the regularisers and adaptation
+losses chosen in params, augmentation and model selection. Used by the finetune stage and the benchmark."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from pipeline.adaptation.coral import CoralLoss
+from pipeline.adaptation.dann import DomainAdversarialLoss
+from pipeline.adaptation.joint import JointSourceLoss
+from pipeline.adaptation.l2sp import L2SP
+from pipeline.adaptation.self_training import PseudoLabelLoss
+from pipeline.augment import random_affine
+from pipeline.models import TransferModel, build_model
+from pipeline.strategies import phases, prepare_phase
+from pipeline.training import BestCheckpoint, Split, fit
+
+
+@dataclass
+class TransferData:
+    source_train: Split
+    target_train: Split | None  # None: no target labels at all (unsupervised domain adaptation)
+    target_val: Split | None
+    # Every target training image, labelled or not (labels unused): what adaptation aligns the source with
+    # and what self-training pseudo-labels. Never the val or test images.
+    target_pool: torch.Tensor
+
+
+def from_pretrained(state: dict, model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, same_classes: bool) -> TransferModel:
+    """The pretrained backbone; the pretrained head when `cfg["head"]` is "same", else a new head of that
+    kind; and the source classifier when it is reusable (same head, `reuse_source_classifier`, same labels)."""
+    new_head = cfg["head"] != "same"
+    model = build_model(model_params, input_shape, n_classes, pixel_max, head=cfg["head"] if new_head else None)
+    keep = ["backbone."]
+    if not new_head:
+        keep.append("head.")
+        if cfg["reuse_source_classifier"] and same_classes:
+            keep.append("classifier.")
+    model.load_state_dict({k: v for k, v in state.items() if k.startswith(tuple(keep))}, strict=False)
+    return model
+
+
+def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: int) -> list[torch.nn.Module]:
+    losses, batch = [], cfg["batch_size"]
+    if cfg["l2sp"]:
+        losses.append(L2SP(model, cfg["l2sp"]))
+    if cfg["joint_alpha"] and data.target_train is not None:
+        losses.append(JointSourceLoss(data.source_train, cfg["joint_alpha"], batch, seed))
+    if cfg["adaptation"] == "dann":
+        dim = model.classifier.in_features
+        losses.append(DomainAdversarialLoss(dim, data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
+    elif cfg["adaptation"] == "coral":
+        losses.append(CoralLoss(data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
+    elif cfg["adaptation"] != "none":
+        raise ValueError(f"finetune.adaptation must be none, dann or coral, got {cfg['adaptation']!r}")
+    if cfg["self_training"]:
+        losses.append(PseudoLabelLoss(data.target_pool, random_affine, cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
+    return losses
+
+
+def source_subset(data: TransferData, seed: int) -> Split:
+    """Without target labels the source is the supervised task; as many source images as the target pool
+    keeps an epoch short and the two domains balanced."""
+    index = torch.randperm(len(data.source_train.labels), generator=torch.Generator().manual_seed(seed))[: len(data.target_pool)]
+    return Split(data.source_train.images[index], data.source_train.labels[index])
+
+
+def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
+    """Train through the strategy's phases; keep the weights that scored best on the labelled target val
+    slice. Without target labels the source is the supervised task and the last weights are kept."""
+    train = data.target_train if data.target_train is not None else source_subset(data, seed)
+    val = data.target_val if data.target_train is not None else None
+    augment = random_affine if cfg["augment"] and data.target_train is not None else None
+    losses = auxiliary_losses(model, cfg, data, seed)
+    extra = [p for loss in losses for p in loss.parameters()]
+    best, history = BestCheckpoint(), []
+    for phase in phases(cfg["strategy"], cfg):
+        optimizer = prepare_phase(model, phase, cfg["weight_decay"], extra)
+        records = fit(model, optimizer, train, val=val, best=best, epochs=phase.epochs, batch_size=cfg["batch_size"],
+                      device=device, seed=seed + len(history), desc=f"{cfg['strategy']}:{phase.name}", first_epoch=len(history),
+                      min_batches=cfg["min_batches"], augment=augment, aux_losses=losses)
+        history += [{**record, "phase": phase.name} for record in records]
+    model.requires_grad_(True)
+    if best.state is not None:
+        model.load_state_dict(best.state)
+    return history
+
+
+def train_from_scratch(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, data: TransferData, device: torch.device, seed: int) -> TransferModel:
+    """The no-transfer baseline: the same architecture and recipe from random weights, target labels only."""
+    torch.manual_seed(seed)
+    model = build_model(model_params, input_shape, n_classes, pixel_max)
+    scratch_cfg = {**cfg, "strategy": "full", "backbone_lr_mult": 1.0, "l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0}
+    finetune(model, scratch_cfg, data, device, seed)
+    return model
+
+

@@ -1,0 +1,69 @@
+import torch
+
+from pipeline.adaptation.coral import CoralLoss, coral_distance
+from pipeline.adaptation.dann import DomainAdversarialLoss, GradientReversal
+from pipeline.adaptation.l2sp import L2SP
+from pipeline.adaptation.self_training import PseudoLabelLoss
+from pipeline.augment import random_affine
+from pipeline.models import build_model
+from tests.workspace import tiny_params
+
+
+def model():
+    torch.manual_seed(0)
+    return build_model(tiny_params()["model"], [1, 8, 8], 10, 16.0)
+
+
+def test_gradient_reversal_flips_and_scales_the_gradient():
+    x = torch.randn(4, 3, requires_grad=True)
+    GradientReversal.apply(x, 0.5).sum().backward()
+    torch.testing.assert_close(x.grad, torch.full((4, 3), -0.5))
+
+
+def test_dann_trains_the_discriminator_to_separate_and_the_features_to_confuse():
+    net = model()
+    images = torch.rand(16, 1, 8, 8) * 16
+    loss_fn = DomainAdversarialLoss(32, images, images.flip(-1), weight=1.0, batch_size=8, seed=0)
+    loss_fn(net).backward()
+    feature_param = next(net.backbone.parameters())
+    disc_param = loss_fn.discriminator[0].weight
+    # The same loss without reversal gives the opposite gradient on the feature extractor only.
+    feature_grad, disc_grad = feature_param.grad.clone(), disc_param.grad.clone()
+    net.zero_grad(), loss_fn.zero_grad()
+    loss_fn.reversal = -1.0
+    loss_fn.source.generator.manual_seed(0), loss_fn.target.generator.manual_seed(1)
+    DomainAdversarialLoss.forward(loss_fn, net).backward()
+    assert disc_grad.abs().sum() > 0
+    assert torch.allclose(disc_param.grad, disc_grad, atol=1e-6)
+    assert torch.allclose(feature_param.grad, -feature_grad, atol=1e-6)
+
+
+def test_coral_is_zero_for_identical_features_and_positive_otherwise():
+    a = torch.randn(64, 8)
+    assert coral_distance(a, a).item() == 0
+    assert coral_distance(a, a * 3).item() > 0
+    images = torch.rand(16, 1, 8, 8) * 16
+    assert CoralLoss(images, images * 0.5, weight=1.0, batch_size=8, seed=0)(model()).item() > 0
+
+
+def test_l2sp_is_zero_at_the_pretrained_weights_and_grows_away_from_them():
+    net = model()
+    penalty = L2SP(net, weight=2.0)
+    assert penalty(net).item() == 0
+    with torch.no_grad():
+        next(net.backbone.parameters()).add_(1.0)
+    assert penalty(net).item() > 0
+
+
+def test_pseudo_labels_use_only_confident_predictions():
+    net = model()
+    images = torch.rand(16, 1, 8, 8) * 16
+    assert PseudoLabelLoss(images, random_affine, weight=1.0, threshold=1.01, batch_size=8, seed=0)(net).item() == 0
+    assert PseudoLabelLoss(images, random_affine, weight=1.0, threshold=0.0, batch_size=8, seed=0)(net).item() > 0
+
+
+def test_random_affine_keeps_shape_and_range():
+    images = torch.rand(10, 1, 8, 8) * 16
+    out = random_affine(images, torch.Generator().manual_seed(0))
+    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 16
+    assert not torch.equal(out, images)
