@@ -53,9 +53,9 @@ def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
         "target": (target_frame, sample_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(target.classes),
                                                pixel_max=image["pixel_max"], shots_per_class=t["shots_per_class"])),
     })
-    counts = {f"{domain}_{name}": int(n) for domain, frame in gated.items() for name, n in frame["split"].value_counts().items()}
+    # Nothing in meta depends on the target split, so a new k does not make pretraining stale.
     meta = {"input_shape": input_shape, "classes": target.classes, "source_classes": source_classes, "class_map": matched,
-            "new_target_classes": [t for t, s in matched.items() if s is None], "pixel_max": image["pixel_max"], "counts": counts}
+            "new_target_classes": [t for t, s in matched.items() if s is None], "pixel_max": image["pixel_max"]}
     return gated, meta
 
 
@@ -67,9 +67,12 @@ def main() -> None:
             write_table(frame, OUT_DIR / f"{name}.parquet")
         write_json(meta, OUT_DIR / "meta.json")
         tracking.log_artifacts(OUT_DIR / "meta.json")
+        tracking.record_metrics("prepare", {f"{domain}_{split}": int(n) for domain, frame in tables.items()
+                                            for split, n in frame["split"].value_counts().items()})
         new = meta["new_target_classes"]
         print(f"prepare: input shape {meta['input_shape']}, {len(meta['source_classes'])} source / {len(meta['classes'])} target classes; "
               + (f"target classes absent from the source (new classifier rows): {new}" if new else "every target class has a source class"))
+
 
 if __name__ == "__main__":
     main()
