@@ -20,7 +20,13 @@ def load_state(path: Path) -> dict[str, torch.Tensor]:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def load_model(path: Path, model_params: dict, meta: dict, n_classes: int | None = None) -> TransferModel:
-    model = build_model(model_params, meta["input_shape"], n_classes or len(meta["classes"]), meta["pixel_max"])
+def load_model(path: Path, model_params: dict, meta: dict, n_classes: int | None = None, head: str | None = None) -> TransferModel:
+    """`head` when the checkpoint's head differs from `model_params["head"]` (fine-tuning swapped it)."""
+    model = build_model(model_params, meta["input_shape"], n_classes or len(meta["classes"]), meta["pixel_max"], head=head)
     model.load_state_dict(load_state(path))
     return model.eval()
+
+
+def load_finetuned(params: dict, meta: dict) -> TransferModel:
+    head = params["finetune"]["head"]
+    return load_model(FINETUNED, params["model"], meta, head=None if head == "same" else head)

@@ -44,7 +44,7 @@ def main() -> None:
         data = load_prepared()
         meta, n_classes = data.meta, len(data.classes)
         train, test = data.split("target", "train"), data.split("target", "test")
-        finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
+        finetuned = checkpoints.load_finetuned(params, meta)
         pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, len(data.source_classes))
         scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
                                      {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)

@@ -23,7 +23,7 @@ def main() -> None:
         data = load_prepared()
         test = data.split("target", "test").images
         test_ids = data.target.loc[data.target["split"] == "test", "sample_id"]
-        model = checkpoints.load_model(checkpoints.FINETUNED, params["model"], data.meta)
+        model = checkpoints.load_finetuned(params, data.meta)
         export_onnx(model, test[:2], ONNX_PATH, cfg["opset"])
         sess = session(ONNX_PATH)
         metrics = {"onnx_bytes": ONNX_PATH.stat().st_size, "opset": cfg["opset"]}

@@ -98,3 +98,15 @@ def test_lp_ft_phases_and_learning_rates():
 def test_unknown_strategy_is_named():
     with pytest.raises(ValueError, match="finetune.strategy"):
         phases("bogus", FT)
+
+
+def test_a_checkpoint_with_a_swapped_head_loads_back(tmp_path, monkeypatch):
+    from pipeline import checkpoints
+
+    params = tiny_params(finetune={"head": "gated"})
+    net = build_model(params["model"], [1, 8, 8], 10, 16.0, head="gated")
+    monkeypatch.setattr(checkpoints, "FINETUNED", tmp_path / "finetuned.pt")
+    checkpoints.save(net, checkpoints.FINETUNED)
+    loaded = checkpoints.load_finetuned(params, {"input_shape": [1, 8, 8], "classes": list("0123456789"), "pixel_max": 16.0})
+    images = torch.rand(3, 1, 8, 8) * 16
+    torch.testing.assert_close(loaded(images), net.eval()(images))
