@@ -14,6 +14,7 @@ from pipeline.metrics import classification_metrics, confusion
 from pipeline.finetuning import train_from_scratch
 from pipeline.params import load_params
 from pipeline.plots import attention_maps
+from pipeline.series.plots import series_attention
 
 CONFUSION_PLOT = Path("plots/confusion.csv")
 ATTENTION_PNG = Path("plots/attention_maps.png")
@@ -45,18 +46,19 @@ def main() -> None:
         meta, n_classes = data.meta, len(data.classes)
         train, test = data.split("target", "train"), data.split("target", "test")
         finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
-        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta)
+        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, n_classes=len(data.source_classes))
         scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
                                      {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)
 
         predictions = {
             "finetuned": baselines.torch_model(finetuned, test, device),
-            "source_only": baselines.torch_model(pretrained, test, device),
             "scratch": baselines.torch_model(scratch, test, device),
             "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
             "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
             "linear_probe": baselines.linear_probe(pretrained.cpu(), train, test),
         }
+        if data.source_classes == data.classes:  # a source classifier only scores the target when the labels match
+            predictions["source_only"] = baselines.torch_model(pretrained, test, device)
         labels = test.labels.numpy()
         scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
         best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"])
@@ -79,7 +81,8 @@ def main() -> None:
             _, weights = finetuned.cpu().features_and_attention(shown)
         if weights is not None:
             titles = [f"true {classes[t]} / pred {classes[p]}" for t, p in zip(labels[: len(shown)], predicted[: len(shown)])]
-            attention_maps(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
+            plot = attention_maps if shown.dim() == 4 else series_attention
+            plot(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
         write_atomic(REPORT, lambda tmp: tmp.write_text(report_markdown(metrics, list(classes))))
         tracking.record_metrics("evaluate", metrics)
         tracking.log_artifacts(REPORT, CONFUSION_PLOT, ATTENTION_PNG)

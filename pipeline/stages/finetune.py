@@ -22,7 +22,7 @@ def main() -> None:
         data = load_prepared()
         meta = data.meta
         model = from_pretrained(checkpoints.load_state(checkpoints.PRETRAINED), params["model"], meta["input_shape"],
-                                len(data.classes), meta["pixel_max"], cfg, same_classes=True)
+                                len(data.classes), meta["pixel_max"], cfg, same_classes=data.source_classes == data.classes)
         transfer = data.transfer_data()
         history = finetune(model, cfg, transfer, device, seed)
         checkpoints.save(model.cpu(), checkpoints.FINETUNED)

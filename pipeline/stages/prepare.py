@@ -10,6 +10,7 @@ from pipeline.data.splits import source_splits, target_splits
 from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
 from pipeline.params import load_params
 from pipeline.schemas import sample_schema, validate_or_exit
+from pipeline.series.prepare_series import prepare_series
 
 OUT_DIR = Path("data/prepared")
 
@@ -17,6 +18,8 @@ OUT_DIR = Path("data/prepared")
 def main() -> None:
     params = load_params()
     cfg, seed = params["prepare"], params["seed"]
+    if cfg["recipe"] == "series":
+        return prepare_series(params, OUT_DIR)
     classes, pixel_max = recipes.DIGIT_CLASSES, recipes.OPTDIGITS_MAX
 
     source = recipes.font_digits(cfg["source"]["n_samples"], seed, cfg["source"]["jitter"])
