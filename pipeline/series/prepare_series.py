@@ -53,7 +53,8 @@ def _classes(source: str | dict) -> list[str]:
     return sorted(set(load_split(source, "train")[1]), key=lambda label: (len(label), label))
 
 
-def prepare_series(params: dict, out_dir: Path) -> None:
+def series_tables(params: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The gated source and target tables and their meta.json (the stage writes them; the benchmark keeps them in memory)."""
     cfg, seed = params["prepare"]["series"], params["seed"]
     source_classes, classes = _classes(cfg["source"]), _classes(cfg["target"])
     source, (channels, length) = _table(cfg, cfg["source"], "source", {"train": "train", "test": "val"}, source_classes)
@@ -66,9 +67,14 @@ def prepare_series(params: dict, out_dir: Path) -> None:
     source = validate_or_exit(source, series_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), **gate), "source")
     target = validate_or_exit(target, series_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(classes),
                                                     shots_per_class=cfg["shots_per_class"], **gate), "target")
+    counts = {f"{domain}_{name}": int(n) for domain, frame in (("source", source), ("target", target)) for name, n in frame["split"].value_counts().items()}
+    meta = {"modality": "series", "input_shape": [channels, length], "classes": classes, "source_classes": source_classes,
+            "pixel_max": 1.0, "counts": counts}
+    return source, target, meta
 
+
+def prepare_series(params: dict, out_dir: Path) -> None:
+    source, target, meta = series_tables(params)
     write_table(source, out_dir / "source.parquet")
     write_table(target, out_dir / "target.parquet")
-    counts = {f"{domain}_{name}": int(n) for domain, frame in (("source", source), ("target", target)) for name, n in frame["split"].value_counts().items()}
-    write_json({"modality": "series", "input_shape": [channels, length], "classes": classes, "source_classes": source_classes,
-                "pixel_max": 1.0, "counts": counts}, out_dir / "meta.json")
+    write_json(meta, out_dir / "meta.json")
