@@ -4,6 +4,7 @@
     python benchmarks/series_transfer.py --quick        # a tiny run for tests
     python benchmarks/series_transfer.py --sources GunPoint --strategies full --shots all --seeds 0 1 2 \\
         --set model.dim=64 finetune.epochs=100
+    python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
 
 Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
 overrides; the target's own test file is the test set for every row. Writes reports/benchmark/series.{json,md}.
@@ -93,17 +94,25 @@ def main() -> None:
     parser.add_argument("--shots", nargs="+", default=["all", "3"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="params overrides, e.g. finetune.epochs=100")
+    parser.add_argument("--merge", nargs="+", type=Path, help="render one table from series.json files of runs with the same --set")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
     if args.quick:
         overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
-    params = with_overrides(load_params(), overrides)
-    # Scratch does not depend on the source: once per K and seed, with the first source.
-    records = [r for shots in args.shots for source in args.sources for seed in args.seeds
-               for r in run(params, source, shots, seed, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
+    if args.merge:
+        runs = [json.loads(path.read_text()) for path in args.merge]
+        if any(r["overrides"] != runs[0]["overrides"] for r in runs):
+            sys.exit("--merge: the runs used different --set overrides; their rows are not comparable")
+        overrides, records = runs[0]["overrides"], [record for r in runs for record in r["records"]]
+    else:
+        params = with_overrides(load_params(), overrides)
+        # Scratch does not depend on the source: once per K and seed, with the first source.
+        records = [r for shots in args.shots for source in args.sources for seed in args.seeds
+                   for r in run(params, source, shots, seed, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
     frame = pd.DataFrame(records)
-    text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {args.seeds})\n\n"
+    seeds = sorted(frame["seed"].unique().tolist())
+    text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds})\n\n"
             f"Overrides of params.yaml: {overrides or 'none'}\n\n{summary(frame)}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "series.md").write_text(text)
