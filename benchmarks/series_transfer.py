@@ -80,7 +80,7 @@ def run(params: dict, source: str, shots: str, seed: int, strategies: list[str],
 
 def summary(frame: pd.DataFrame) -> str:
     cell = lambda acc: f"{100 * acc.mean():.1f} ± {100 * acc.std(ddof=0):.1f} (n={len(acc)})"  # noqa: E731
-    table = frame.pivot_table(index=["source", "method"], columns="shots_per_class", values="accuracy", aggfunc=cell, sort=False)
+    table = frame.pivot_table(index=["source", "method"], columns="shots_per_class", values="accuracy", aggfunc=cell, sort=False).fillna("")
     published = [f"{100 * PUBLISHED['scratch' if s == '-' else s]:.1f}" for s, _ in table.index]
     table.insert(0, "Fawaz et al. 2018 (FCN, K=all)", published)
     return table.reset_index().to_markdown(index=False)
