@@ -10,6 +10,7 @@ and K of that seed. Writes reports/benchmark/transfer.{json,md,png} and logs the
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -27,6 +28,7 @@ from pipeline.data import recipes  # noqa: E402
 from pipeline.data.splits import source_splits, target_splits  # noqa: E402
 from pipeline.finetuning import TransferData, finetune, from_pretrained, train_from_scratch  # noqa: E402
 from pipeline.metrics import classification_metrics  # noqa: E402
+from pipeline.models import build_model  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
 from pipeline.pretraining import pretrain  # noqa: E402
 from pipeline.training import Split  # noqa: E402
@@ -34,35 +36,52 @@ from pipeline.training import Split  # noqa: E402
 SHOTS = ["0", "1", "5", "20", "all"]
 INPUT_SHAPE, N_CLASSES, PIXEL_MAX = [1, 8, 8], 10, float(recipes.OPTDIGITS_MAX)
 
-# Fine-tuning methods as overrides of params.yaml's finetune section; `uda` ones need no target labels.
-TRANSFER = {
-    "probe (pretrained attention head)": {"strategy": "head"},
-    "probe (new additive head)": {"strategy": "head", "head": "additive"},
-    "probe (new gated head)": {"strategy": "head", "head": "gated"},
-    "probe (new mean head)": {"strategy": "head", "head": "mean"},
-    "lp-ft": {"strategy": "lp-ft"},
-    "partial": {"strategy": "partial"},
-    "full": {"strategy": "full"},
-    "full + L2-SP": {"strategy": "full", "l2sp": 0.01},
-    "full + joint source": {"strategy": "full", "joint_alpha": 0.5},
-    "lp-ft + DANN": {"strategy": "lp-ft", "adaptation": "dann"},
-    "lp-ft + CORAL": {"strategy": "lp-ft", "adaptation": "coral"},
-    "lp-ft + self-training": {"strategy": "lp-ft", "self_training": 1.0},
-}
-UDA = {
-    "uda: DANN": {"strategy": "full", "adaptation": "dann"},
-    "uda: CORAL": {"strategy": "full", "adaptation": "coral"},
-    "uda: self-training": {"strategy": "full", "self_training": 1.0},
+# Fine-tuning methods as overrides of params.yaml's finetune section. Each named method switches off the
+# extras it does not name, so it measures one idea; "default" is params.yaml as it is. Methods whose name
+# starts with "uda" use no target labels and run at K=0 only; every other one needs K > 0.
+PLAIN = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0, "head": "same"}
+METHODS = {
+    "default (params.yaml)": {},
+    "probe (pretrained attention head)": PLAIN | {"strategy": "head"},
+    "probe (new attention head)": PLAIN | {"strategy": "head", "head": "attention"},
+    "probe (new additive head)": PLAIN | {"strategy": "head", "head": "additive"},
+    "probe (new gated head)": PLAIN | {"strategy": "head", "head": "gated"},
+    "probe (new mean head)": PLAIN | {"strategy": "head", "head": "mean"},
+    "lp-ft": PLAIN | {"strategy": "lp-ft"},
+    "partial": PLAIN | {"strategy": "partial"},
+    "full": PLAIN | {"strategy": "full"},
+    "full + L2-SP": PLAIN | {"strategy": "full", "l2sp": 0.01},
+    "full + joint source": PLAIN | {"strategy": "full", "joint_alpha": 0.5},
+    "full + DANN": PLAIN | {"strategy": "full", "adaptation": "dann"},
+    "full + CORAL": PLAIN | {"strategy": "full", "adaptation": "coral"},
+    "full + self-training": PLAIN | {"strategy": "full", "self_training": 1.0},
+    "uda: DANN": PLAIN | {"strategy": "full", "adaptation": "dann"},
+    "uda: CORAL": PLAIN | {"strategy": "full", "adaptation": "coral"},
+    "uda: self-training": PLAIN | {"strategy": "full", "self_training": 1.0},
+    "uda: self-training + DANN": PLAIN | {"strategy": "full", "self_training": 1.0, "adaptation": "dann"},
 }
 BASELINES = ["source-only", "scratch", "logreg (pixels)", "rbf-svm (pixels)", "linear probe"]
-QUICK = {"n_samples": 1500, "pretrain_epochs": 2, "finetune_epochs": 4, "head_epochs": 2, "dim": 32}
+QUICK = {"n_samples": 1500, "pretrain_epochs": 2, "finetune_epochs": 4, "head_epochs": 2, "dim": 32, "max_grid": 4}
 
 
 def score(labels: np.ndarray, prediction: baselines.Prediction) -> dict:
     return classification_metrics(labels, prediction[0], prediction[1], N_CLASSES, ece_bins=15)
 
 
-def run_seed(seed: int, params: dict, shots: list[str], methods: list[str]) -> list[dict]:
+def pretrained_state(params: dict, source_train: Split, source_val: Split, device: torch.device, seed: int, cache: Path | None) -> dict:
+    """Pretrain once per seed; with `cache`, reuse weights pretrained on exactly the same params."""
+    key = hashlib.sha256(json.dumps([params["prepare"]["source"], params["model"], params["pretrain"], seed], sort_keys=True).encode()).hexdigest()[:12]
+    path = cache / f"pretrained-{key}.pt" if cache else None
+    if path and path.exists():
+        return torch.load(path, weights_only=True)
+    model, _ = pretrain(params["model"], params["pretrain"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, source_train, source_val, device, seed)
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), path)
+    return model.state_dict()
+
+
+def run_seed(seed: int, params: dict, shots: list[str], methods: list[str], transfer: dict, cache: Path | None) -> list[dict]:
     """Everything for one seed: render the source, pretrain once, then every K x method."""
     device = runtime.configure(params["runtime"], seed)
     prep, ft = params["prepare"], params["finetune"]
@@ -70,9 +89,9 @@ def run_seed(seed: int, params: dict, shots: list[str], methods: list[str]) -> l
     src_split = source_splits(len(source.ids), prep["source"]["val_fraction"], seed)
     as_split = lambda images, labels, mask: Split.from_arrays(images[mask], labels[mask])  # noqa: E731
     source_train = as_split(source.images, source.labels, src_split == "train")
-    pretrained, _ = pretrain(params["model"], params["pretrain"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, source_train,
-                             as_split(source.images, source.labels, src_split == "val"), device, seed)
-    state = pretrained.state_dict()
+    state = pretrained_state(params, source_train, as_split(source.images, source.labels, src_split == "val"), device, seed, cache)
+    pretrained = build_model(params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX)
+    pretrained.load_state_dict(state)
     target = recipes.sklearn_digits()
     records = []
     for k in shots:
@@ -81,8 +100,9 @@ def run_seed(seed: int, params: dict, shots: list[str], methods: list[str]) -> l
                               shots_per_class="all" if k == "all" else int(k), val_per_class=t["val_per_class"], seed=seed)
         test = as_split(target.images, target.labels, split == "test")
         has_labels = k != "0"
+        pool = torch.from_numpy(target.images[(split == "unlabelled") | (split == "train")].astype(np.float32))
         data = TransferData(source_train, as_split(target.images, target.labels, split == "train") if has_labels else None,
-                            as_split(target.images, target.labels, split == "val"), torch.from_numpy(target.images[split == "unlabelled"].astype(np.float32)))
+                            as_split(target.images, target.labels, split == "val"), pool)
         runners: dict[str, Callable[[], baselines.Prediction]] = {"source-only": lambda: baselines.torch_model(pretrained, test, device)}
         if has_labels:
             runners |= {
@@ -91,7 +111,9 @@ def run_seed(seed: int, params: dict, shots: list[str], methods: list[str]) -> l
                 "rbf-svm (pixels)": lambda: baselines.rbf_svm_pixels(data.target_train, test, PIXEL_MAX),
                 "linear probe": lambda: baselines.linear_probe(pretrained, data.target_train, test),
             }
-        for name, overrides in (TRANSFER if has_labels else UDA).items():
+        for name, overrides in transfer.items():
+            if name.startswith("uda") == has_labels:
+                continue
             def run(overrides=overrides):
                 model = from_pretrained(state, params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, {**ft, **overrides}, same_classes=True)
                 finetune(model, {**ft, **overrides}, data, device, seed)
@@ -154,10 +176,10 @@ def write_reports(records: list[dict], out: Path, seconds: float) -> Path:
 def log_to_mlflow(out: Path, records: list[dict], args: argparse.Namespace) -> None:
     import mlflow
 
-    from pipeline import tracking
+    from pipeline import lineage, tracking
 
     tracking.configure()
-    with mlflow.start_run(run_name="benchmark: k-shot transfer", tags={"headstart.stage": "benchmark", **tracking.lineage_tags()}):
+    with mlflow.start_run(run_name="benchmark: k-shot transfer", tags={"headstart.stage": "benchmark", **lineage.run_context()}):
         mlflow.log_params({"quick": args.quick, "seeds": " ".join(map(str, args.seeds)), "shots": " ".join(args.shots)})
         frame = pd.DataFrame(records)
         means = frame.groupby(["method", "shots_per_class"])["accuracy"].mean()
@@ -170,12 +192,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny source, few epochs, seeds 0 1, K in {0, 5}: for tests")
     parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 1 2 (quick: 0 1)")
     parser.add_argument("--shots", nargs="+", choices=SHOTS, help="labels per class, 0 = unsupervised adaptation; default: all five (quick: 0 5)")
-    parser.add_argument("--methods", nargs="+", default=None, help=f"default: all; any of {BASELINES + list(TRANSFER) + list(UDA)}")
+    parser.add_argument("--methods", nargs="+", default=None, help=f"default: all; any of {BASELINES + list(METHODS)}")
     parser.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes, one torch thread each")
     parser.add_argument("--out", type=Path, default=Path("reports/benchmark"))
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the reports to MLflow")
+    parser.add_argument("--method", action="append", default=[], metavar="NAME=JSON",
+                        help='an extra method as finetune overrides, e.g. \'mine={"strategy": "full", "lr": 0.001}\' (a name starting with "uda" runs at K=0 only)')
+    parser.add_argument("--params", type=Path, default=Path("params.yaml"), help="params file (default: the repo's)")
+    parser.add_argument("--cache", type=Path, help="directory to keep pretrained weights in, keyed by their params and seed")
     args = parser.parse_args()
-    params = load_params()
+    params = load_params(args.params)
     params["runtime"]["threads"] = 1
     args.seeds = args.seeds or ([0, 1] if args.quick else [0, 1, 2])
     args.shots = args.shots or (["0", "5"] if args.quick else SHOTS)
@@ -183,11 +209,13 @@ def main() -> None:
         params["prepare"]["source"]["n_samples"] = QUICK["n_samples"]
         params["pretrain"]["epochs"] = QUICK["pretrain_epochs"]
         params["finetune"] |= {"epochs": QUICK["finetune_epochs"], "head_epochs": QUICK["head_epochs"]}
-        params["model"]["dim"] = QUICK["dim"]
-    methods = args.methods or BASELINES + list(TRANSFER) + list(UDA)
+        params["model"] |= {"dim": QUICK["dim"], "max_grid": QUICK["max_grid"]}
+    transfer = METHODS | {name: json.loads(overrides) for name, overrides in (m.split("=", 1) for m in args.method)}
+    methods = (args.methods or BASELINES + list(METHODS)) + [m.split("=", 1)[0] for m in args.method]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        results = pool.map(run_seed, args.seeds, [params] * len(args.seeds), [args.shots] * len(args.seeds), [methods] * len(args.seeds))
+        n = len(args.seeds)
+        results = pool.map(run_seed, args.seeds, [params] * n, [args.shots] * n, [methods] * n, [transfer] * n, [args.cache] * n)
         records = [r for seed_records in results for r in seed_records]
     report = write_reports(records, args.out, time.perf_counter() - start)
     print(report.read_text())

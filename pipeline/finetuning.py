@@ -22,16 +22,18 @@ class TransferData:
     source_train: Split
     target_train: Split | None  # None: no target labels at all (unsupervised domain adaptation)
     target_val: Split | None
-    target_unlabelled: torch.Tensor
+    # Every target training image, labelled or not (labels unused): what adaptation aligns the source with
+    # and what self-training pseudo-labels. Never the val or test images.
+    target_pool: torch.Tensor
 
 
 def from_pretrained(state: dict, model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, same_classes: bool) -> TransferModel:
-    """The pretrained backbone, plus the pretrained head unless `cfg["head"]` names another one, plus the
-    source classifier when `reuse_source_classifier` is set and the label sets match."""
-    head = model_params["head"] if cfg["head"] == "same" else cfg["head"]
-    model = build_model(model_params, input_shape, n_classes, pixel_max, head=head)
+    """The pretrained backbone; the pretrained head when `cfg["head"]` is "same", else a new head of that
+    kind; and the source classifier when it is reusable (same head, `reuse_source_classifier`, same labels)."""
+    new_head = cfg["head"] != "same"
+    model = build_model(model_params, input_shape, n_classes, pixel_max, head=cfg["head"] if new_head else None)
     keep = ["backbone."]
-    if head == model_params["head"]:
+    if not new_head:
         keep.append("head.")
         if cfg["reuse_source_classifier"] and same_classes:
             keep.append("classifier.")
@@ -47,20 +49,20 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
         losses.append(JointSourceLoss(data.source_train, cfg["joint_alpha"], batch, seed))
     if cfg["adaptation"] == "dann":
         dim = model.classifier.in_features
-        losses.append(DomainAdversarialLoss(dim, data.source_train.images, data.target_unlabelled, cfg["adaptation_weight"], batch, seed))
+        losses.append(DomainAdversarialLoss(dim, data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
     elif cfg["adaptation"] == "coral":
-        losses.append(CoralLoss(data.source_train.images, data.target_unlabelled, cfg["adaptation_weight"], batch, seed))
+        losses.append(CoralLoss(data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
     elif cfg["adaptation"] != "none":
         raise ValueError(f"finetune.adaptation must be none, dann or coral, got {cfg['adaptation']!r}")
     if cfg["self_training"]:
-        losses.append(PseudoLabelLoss(data.target_unlabelled, augmentation_for(data.target_unlabelled), cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
+        losses.append(PseudoLabelLoss(data.target_pool, augmentation_for(data.target_pool), cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
     return losses
 
 
 def source_subset(data: TransferData, seed: int) -> Split:
-    """Without target labels the source is the supervised task; as many source images as the unlabelled
-    target pool keeps an epoch short and the two domains balanced."""
-    index = torch.randperm(len(data.source_train.labels), generator=torch.Generator().manual_seed(seed))[: len(data.target_unlabelled)]
+    """Without target labels the source is the supervised task; as many source images as the target pool
+    keeps an epoch short and the two domains balanced."""
+    index = torch.randperm(len(data.source_train.labels), generator=torch.Generator().manual_seed(seed))[: len(data.target_pool)]
     return Split(data.source_train.images[index], data.source_train.labels[index])
 
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.workspace import copy_repo, dvc
+from tests.workspace import copy_repo, repro
 
 
 @pytest.fixture(scope="session")
 def tiny_workspace(tmp_path_factory) -> Path:
-    """One tiny end-to-end `dvc repro` shared by every test that only reads its outputs."""
+    """One tiny end-to-end run, as `make run` does it (`dvc repro` inside a parent MLflow run), shared
+    by every test that only reads its outputs or its MLflow store (`<workspace>/mlflow.db`)."""
     workspace = copy_repo(tmp_path_factory.mktemp("pipeline") / "repo")
-    dvc(workspace, "repro")
+    repro(workspace)
     return workspace

@@ -16,7 +16,7 @@ RUN_OUTPUTS = {".venv", ".git", "mlflow.db", "mlartifacts", "mlruns", "models", 
 
 TINY = {
     "prepare": {"source": {"n_samples": 1500}, "target": {"shots_per_class": 5, "val_per_class": 3}},
-    "model": {"dim": 32, "depth": 1, "heads": 2},
+    "model": {"dim": 32, "depth": 1, "heads": 2, "max_grid": 4},
     "pretrain": {"epochs": 3, "batch_size": 64},
     "finetune": {"epochs": 6, "head_epochs": 3},
     "evaluate": {"scratch_epochs": 6, "attention_examples": 4},
@@ -60,3 +60,11 @@ def dvc(workspace: Path, *args: str, env: dict | None = None, check: bool = True
         raise AssertionError(f"dvc {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
 
+
+
+def repro(workspace: Path, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    """What `make run` does: `dvc repro` inside one parent MLflow run (pipeline/repro.py)."""
+    result = subprocess.run([sys.executable, "-m", "pipeline.repro", *args], cwd=workspace, env=env or pipeline_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"pipeline.repro {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result

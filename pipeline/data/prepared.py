@@ -38,8 +38,9 @@ class Prepared:
         return Split.from_arrays(images_of(rows, self.meta["input_shape"]), labels_of(rows))
 
     def transfer_data(self) -> TransferData:
-        unlabelled = images_of(self.rows("target", UNLABELLED), self.meta["input_shape"])
-        return TransferData(self.split("source", "train"), self.split("target", "train"), self.split("target", "val"), torch.from_numpy(unlabelled))
+        target_train = self.split("target", "train")
+        unlabelled = torch.from_numpy(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
+        return TransferData(self.split("source", "train"), target_train, self.split("target", "val"), torch.cat([unlabelled, target_train.images]))
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:

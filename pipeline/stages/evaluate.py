@@ -40,7 +40,7 @@ def report_markdown(metrics: dict, classes: list[str]) -> str:
 def main() -> None:
     params = load_params()
     cfg, seed = params["evaluate"], params["seed"]
-    with tracking.stage_run("evaluate", {"seed": seed, "evaluate": cfg}):
+    with tracking.stage_run("evaluate"):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
         meta, n_classes = data.meta, len(data.classes)

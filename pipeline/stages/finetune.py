@@ -17,7 +17,7 @@ HISTORY_PLOT = Path("plots/finetune_history.csv")
 def main() -> None:
     params = load_params()
     cfg, seed = params["finetune"], params["seed"]
-    with tracking.stage_run("finetune", {"seed": seed, "model": params["model"], "finetune": cfg}):
+    with tracking.stage_run("finetune"):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
         meta = data.meta

@@ -17,7 +17,7 @@ HISTORY_PLOT = Path("plots/pretrain_history.csv")
 def main() -> None:
     params = load_params()
     cfg, seed = params["pretrain"], params["seed"]
-    with tracking.stage_run("pretrain", {"seed": seed, "model": params["model"], "pretrain": cfg}):
+    with tracking.stage_run("pretrain"):
         device = runtime.configure(params["runtime"], seed)
         data = load_prepared()
         model, history = pretrain(params["model"], cfg, data.meta["input_shape"], len(data.source_classes), data.meta["pixel_max"],
