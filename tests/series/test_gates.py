@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import os
+import shutil
 import subprocess
 import sys
 
@@ -12,19 +12,19 @@ import pytest
 import yaml
 
 from tests.series.conftest import series_params, sine_cases
-from tests.workspace import REPO
+from tests.workspace import copy_repo, pipeline_env
 
 
 def run_prepare(workspace, params: dict) -> subprocess.CompletedProcess:
+    """The prepare stage as DVC runs it (it records lineage, so it needs a git + DVC workspace)."""
     (workspace / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "pipeline.stages.prepare"], cwd=workspace, env=env, capture_output=True, text=True)
+    shutil.rmtree(workspace / "data" / "prepared", ignore_errors=True)
+    return subprocess.run([sys.executable, "-m", "pipeline.stages.prepare"], cwd=workspace, env=pipeline_env(), capture_output=True, text=True)
 
 
-@pytest.fixture
-def workspace(tmp_path):
-    (tmp_path / "ws").mkdir()
-    return tmp_path / "ws"
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("gates") / "repo")
 
 
 def test_good_files_pass_and_pad_marks_the_end_with_nan(workspace, ts_pair):
