@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline import baselines, runtime  # noqa: E402
 from pipeline.data.prepared import Prepared  # noqa: E402
+from pipeline.data.tables import write_json, write_table  # noqa: E402
 from pipeline.finetuning import finetune, from_pretrained, train_from_scratch  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
 from pipeline.pretraining import pretrain  # noqa: E402
@@ -48,12 +50,22 @@ def with_overrides(params: dict, overrides: dict[str, object]) -> dict:
     return params
 
 
+def prepared_in_memory(tables: dict[str, pd.DataFrame], meta: dict) -> Prepared:
+    """The stage's reader over tables written to a scratch directory, read back at once so it can go."""
+    with tempfile.TemporaryDirectory() as directory:
+        for name, frame in tables.items():
+            write_table(frame, Path(directory) / f"{name}.parquet")
+        write_json(meta, Path(directory) / "meta.json")
+        data = Prepared(Path(directory))
+        data.source, data.target  # noqa: B018 - cached on first read
+    return data
+
+
 def run(params: dict, source: str, shots: str, seed: int, strategies: list[str], with_scratch: bool) -> list[dict]:
     """One source, one K, one seed: pretrain once, then every strategy (and scratch, which needs no source) on the same split."""
     device = runtime.configure(params["runtime"], seed)
     series = {**params["prepare"]["series"], "source": source, "target": TARGET, "shots_per_class": shots if shots == "all" else int(shots)}
-    source_table, target_table, meta = series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}})
-    data = Prepared(meta, source_table, target_table)
+    data = prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
     n_classes, test = len(data.classes), data.split("target", "test")
     transfer, model_params, cfg = data.transfer_data(), params["model"], params["finetune"]
     records = []

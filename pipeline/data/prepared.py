@@ -1,7 +1,7 @@
 """Reading what the prepare stage wrote: the tables, their metadata and tensors for training."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -14,11 +14,20 @@ from pipeline.training import Split
 PREPARED_DIR = Path("data/prepared")
 
 
-@dataclass
 class Prepared:
-    meta: dict
-    source: pd.DataFrame
-    target: pd.DataFrame
+    """Tables are read on first use, so a stage reads (and depends on) only the domains it uses."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.meta = read_json(directory / "meta.json")
+
+    @cached_property
+    def source(self) -> pd.DataFrame:
+        return pd.read_parquet(self.directory / "source.parquet")
+
+    @cached_property
+    def target(self) -> pd.DataFrame:
+        return pd.read_parquet(self.directory / "target.parquet")
 
     @property
     def classes(self) -> list[str]:
@@ -44,4 +53,4 @@ class Prepared:
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:
-    return Prepared(read_json(directory / "meta.json"), pd.read_parquet(directory / "source.parquet"), pd.read_parquet(directory / "target.parquet"))
+    return Prepared(directory)

@@ -7,11 +7,16 @@ from sklearn.model_selection import train_test_split
 from pipeline.data.tables import UNLABELLED
 
 
-def target_splits(labels: np.ndarray, *, test_fraction: float, split_seed: int, shots_per_class: int | str, val_per_class: int, seed: int) -> np.ndarray:
-    """Returns a split name per sample. The test set depends on `split_seed` only, so it is the same
-    for every `seed`; `shots_per_class="all"` labels the whole pool except the validation slice."""
+def target_splits(labels: np.ndarray, *, test_fraction: float, split_seed: int, shots_per_class: int | str, val_per_class: int, seed: int,
+                  given_test: np.ndarray | None = None) -> np.ndarray:
+    """Returns a split name per sample. The test set is `given_test` (a mask) when the data came split, else
+    drawn from `split_seed` only, so it is the same for every `seed`; `shots_per_class="all"` labels the whole
+    pool except the validation slice."""
     index = np.arange(len(labels))
-    pool, _test = train_test_split(index, test_size=test_fraction, stratify=labels, random_state=split_seed)
+    if given_test is None:
+        pool, _test = train_test_split(index, test_size=test_fraction, stratify=labels, random_state=split_seed)
+    else:
+        pool = index[~given_test]
     split = np.full(len(labels), "test", dtype=object)
     split[pool] = UNLABELLED
     rng = np.random.default_rng(seed)
@@ -26,7 +31,11 @@ def target_splits(labels: np.ndarray, *, test_fraction: float, split_seed: int, 
     return split
 
 
-def source_splits(n_samples: int, val_fraction: float, seed: int) -> np.ndarray:
+def source_splits(n_samples: int, val_fraction: float, seed: int, given_test: np.ndarray | None = None) -> np.ndarray:
+    """A random validation fraction; when the source came split, its test part is the validation split instead."""
     split = np.full(n_samples, "train", dtype=object)
+    if given_test is not None:
+        split[given_test] = "val"
+        return split
     split[np.random.default_rng(seed).permutation(n_samples)[: int(round(n_samples * val_fraction))]] = "val"
     return split

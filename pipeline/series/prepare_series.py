@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
+from pipeline.data.tables import UNLABELLED, to_frame
 from pipeline.schemas import validate_or_exit
 from pipeline.series.length import apply_rule
 from pipeline.series.schemas import series_schema
@@ -53,8 +53,8 @@ def _classes(source: str | dict) -> list[str]:
     return sorted(set(load_split(source, "train")[1]), key=lambda label: (len(label), label))
 
 
-def series_tables(params: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The gated source and target tables and their meta.json (the stage writes them; the benchmark keeps them in memory)."""
+def series_tables(params: dict) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The gated source and target tables and their meta.json, as `build_tables` returns them for images."""
     cfg, seed = params["prepare"]["series"], params["seed"]
     source_classes, classes = _classes(cfg["source"]), _classes(cfg["target"])
     source, (channels, length) = _table(cfg, cfg["source"], "source", {"train": "train", "test": "val"}, source_classes)
@@ -67,14 +67,7 @@ def series_tables(params: dict) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     source = validate_or_exit(source, series_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), **gate), "source")
     target = validate_or_exit(target, series_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(classes),
                                                     shots_per_class=cfg["shots_per_class"], **gate), "target")
-    counts = {f"{domain}_{name}": int(n) for domain, frame in (("source", source), ("target", target)) for name, n in frame["split"].value_counts().items()}
+    # As for images, nothing in meta depends on the target split; no label is shared, so every target class is new.
     meta = {"modality": "series", "input_shape": [channels, length], "classes": classes, "source_classes": source_classes,
-            "pixel_max": 1.0, "counts": counts}
-    return source, target, meta
-
-
-def prepare_series(params: dict, out_dir: Path) -> None:
-    source, target, meta = series_tables(params)
-    write_table(source, out_dir / "source.parquet")
-    write_table(target, out_dir / "target.parquet")
-    write_json(meta, out_dir / "meta.json")
+            "class_map": {c: None for c in classes}, "new_target_classes": classes, "pixel_max": 1.0}
+    return {"source": source, "target": target}, meta

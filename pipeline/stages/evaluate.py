@@ -46,12 +46,14 @@ def main() -> None:
         meta, n_classes = data.meta, len(data.classes)
         train, test = data.split("target", "train"), data.split("target", "test")
         finetuned = checkpoints.load_model(checkpoints.FINETUNED, params["model"], meta)
-        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, n_classes=len(data.source_classes))
+        pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, len(data.source_classes))
         scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
                                      {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)
 
         predictions = {
             "finetuned": baselines.torch_model(finetuned, test, device),
+            # The source model predicts target classes only when both domains have the same ones; else "n/a".
+            **({"source_only": baselines.torch_model(pretrained, test, device)} if data.source_classes == data.classes else {}),
             "scratch": baselines.torch_model(scratch, test, device),
             "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
             "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
@@ -61,6 +63,7 @@ def main() -> None:
             predictions["source_only"] = baselines.torch_model(pretrained, test, device)
         labels = test.labels.numpy()
         scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
+        scores.setdefault("source_only", {})
         best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"])
         predicted = predictions["finetuned"][0]
         finetuned_scores = scores.pop("finetuned")

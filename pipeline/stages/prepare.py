@@ -3,51 +3,76 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline import tracking
-from pipeline.data import recipes
+from pipeline.data.class_map import align_source, match_classes
+from pipeline.data.recipes import Domain, load_domain
 from pipeline.data.splits import source_splits, target_splits
 from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
 from pipeline.params import load_params
-from pipeline.schemas import sample_schema, validate_or_exit
-from pipeline.series.prepare_series import prepare_series
+from pipeline.schemas import sample_schema, validate_all_or_exit
+from pipeline.series.prepare_series import series_tables
 
 OUT_DIR = Path("data/prepared")
 
 
+def given_test(domain: Domain) -> np.ndarray | None:
+    return None if domain.given_split is None else domain.given_split == "test"
+
+
+def check_shapes(source: Domain, target: Domain) -> list[int]:
+    """One model reads both domains, so both must come out in the same shape."""
+    if source.images.shape[1:] != target.images.shape[1:]:
+        raise SystemExit(f"source images are {list(source.images.shape[1:])} but target images are {list(target.images.shape[1:])} "
+                         "([C, H, W]): set prepare.image.size/channels to the shape of the built-in or array data")
+    return list(target.images.shape[1:])
+
+
+def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The gated source and target tables, and the metadata later stages build the model from."""
+    image = cfg["image"]
+    source, target = (load_domain(name, cfg[name], image, seed) for name in ("source", "target"))
+    input_shape = check_shapes(source, target)
+    matched = match_classes(target.classes, source.classes, cfg.get("class_map") or {})
+    source_labels, source_classes = align_source(source.labels, source.classes, matched)
+    source_frame = to_frame(source.images, source_labels, source.ids, "source",
+                            source_splits(len(source.ids), cfg["source"]["val_fraction"], seed, given_test(source)))
+
+    t = cfg["target"]
+    split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"], shots_per_class=t["shots_per_class"],
+                          val_per_class=t["val_per_class"], seed=seed, given_test=given_test(target))
+    # Unlabelled rows carry no label at all, so no later stage can leak it.
+    labels = pd.array(target.labels, dtype="Int64")
+    labels[split == UNLABELLED] = pd.NA
+    target_frame = to_frame(target.images, labels, target.ids, "target", split)
+
+    # Gate both tables before writing either: a failure leaves no new output behind.
+    gated = validate_all_or_exit({
+        "source": (source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), pixel_max=image["pixel_max"])),
+        "target": (target_frame, sample_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(target.classes),
+                                               pixel_max=image["pixel_max"], shots_per_class=t["shots_per_class"])),
+    })
+    # Nothing in meta depends on the target split, so a new k does not make pretraining stale.
+    meta = {"input_shape": input_shape, "classes": target.classes, "source_classes": source_classes, "class_map": matched,
+            "new_target_classes": [t for t, s in matched.items() if s is None], "pixel_max": image["pixel_max"]}
+    return gated, meta
+
+
 def main() -> None:
     params = load_params()
-    cfg, seed = params["prepare"], params["seed"]
     with tracking.stage_run("prepare"):
-        if cfg["recipe"] == "series":
-            return prepare_series(params, OUT_DIR)
-        classes, pixel_max = recipes.DIGIT_CLASSES, recipes.OPTDIGITS_MAX
-
-        source = recipes.font_digits(cfg["source"]["n_samples"], seed, cfg["source"]["jitter"])
-        source_frame = to_frame(source.images, source.labels, source.ids, "source",
-                                source_splits(len(source.ids), cfg["source"]["val_fraction"], seed))
-
-        target = recipes.sklearn_digits()
-        t = cfg["target"]
-        split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"],
-                              shots_per_class=t["shots_per_class"], val_per_class=t["val_per_class"], seed=seed)
-        # Unlabelled rows carry no label at all, so no later stage can leak it.
-        labels = pd.array(target.labels, dtype="Int64")
-        labels[split == UNLABELLED] = pd.NA
-        target_frame = to_frame(target.images, labels, target.ids, "target", split)
-
-        # Gate both tables before writing either: a failure leaves no new output behind.
-        source_frame = validate_or_exit(source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(classes), pixel_max=pixel_max), "source")
-        target_frame = validate_or_exit(target_frame, sample_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(classes), pixel_max=pixel_max, shots_per_class=t["shots_per_class"]), "target")
-
-        write_table(source_frame, OUT_DIR / "source.parquet")
-        write_table(target_frame, OUT_DIR / "target.parquet")
-        counts = {f"{domain}_{name}": int(n) for domain, frame in (("source", source_frame), ("target", target_frame))
-                  for name, n in frame["split"].value_counts().items()}
-        write_json({"input_shape": list(source.images.shape[1:]), "classes": classes, "pixel_max": pixel_max, "counts": counts},
-                   OUT_DIR / "meta.json")
+        tables, meta = series_tables(params) if params["prepare"]["recipe"] == "series" else build_tables(params["prepare"], params["seed"])
+        for name, frame in tables.items():
+            write_table(frame, OUT_DIR / f"{name}.parquet")
+        write_json(meta, OUT_DIR / "meta.json")
         tracking.log_artifacts(OUT_DIR / "meta.json")
+        tracking.record_metrics("prepare", {f"{domain}_{split}": int(n) for domain, frame in tables.items()
+                                            for split, n in frame["split"].value_counts().items()})
+        new = meta["new_target_classes"]
+        print(f"prepare: input shape {meta['input_shape']}, {len(meta['source_classes'])} source / {len(meta['classes'])} target classes; "
+              + (f"target classes absent from the source (new classifier rows): {new}" if new else "every target class has a source class"))
 
 
 if __name__ == "__main__":

@@ -54,3 +54,13 @@ def test_param_change_reruns_only_the_stages_that_depend_on_it(tiny_workspace):
     out = dvc(tiny_workspace, "repro").stdout
     assert "Running stage 'export'" in out
     assert [s for s in STAGES[:-1] if f"Running stage '{s}'" in out] == []
+
+
+def test_a_new_k_reruns_the_target_side_but_not_pretraining(tiny_workspace):
+    params_file = tiny_workspace / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["prepare"]["target"]["shots_per_class"] = 3
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    out = dvc(tiny_workspace, "repro").stdout
+    assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
+    assert json.loads((tiny_workspace / "metrics" / "prepare.json").read_text())["target_train"] == 30
