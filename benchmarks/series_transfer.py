@@ -66,7 +66,7 @@ def run(params: dict, source: str, shots: str, seed: int, strategies: list[str],
     device = runtime.configure(params["runtime"], seed)
     series = {**params["prepare"]["series"], "source": source, "target": TARGET, "shots_per_class": shots if shots == "all" else int(shots)}
     data = prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
-    n_classes, test = len(data.classes), data.split("target", "test")
+    meta, n_classes, test = data.meta, len(data.classes), data.split("target", "test")
     transfer, model_params, cfg = data.transfer_data(), params["model"], params["finetune"]
     records = []
 
