@@ -16,7 +16,8 @@ Prediction = tuple[np.ndarray, np.ndarray | None]
 
 
 def _flat(split: Split, pixel_max: float) -> np.ndarray:
-    return split.images.flatten(1).numpy() / pixel_max
+    # Series padding is NaN (see pipeline/series/length.py); the raw-value baselines read it as 0.
+    return torch.nan_to_num(split.images, nan=0.0).flatten(1).numpy() / pixel_max
 
 
 def logistic_regression_pixels(train: Split, test: Split, pixel_max: float) -> Prediction:

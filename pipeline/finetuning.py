@@ -11,7 +11,7 @@ from pipeline.adaptation.dann import DomainAdversarialLoss
 from pipeline.adaptation.joint import JointSourceLoss
 from pipeline.adaptation.l2sp import L2SP
 from pipeline.adaptation.self_training import PseudoLabelLoss
-from pipeline.augment import random_affine
+from pipeline.augment import augmentation_for
 from pipeline.models import TransferModel, build_model
 from pipeline.strategies import phases, prepare_phase
 from pipeline.training import BestCheckpoint, Split, fit
@@ -55,7 +55,7 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
     elif cfg["adaptation"] != "none":
         raise ValueError(f"finetune.adaptation must be none, dann or coral, got {cfg['adaptation']!r}")
     if cfg["self_training"]:
-        losses.append(PseudoLabelLoss(data.target_pool, random_affine, cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
+        losses.append(PseudoLabelLoss(data.target_pool, augmentation_for(data.target_pool), cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
     return losses
 
 
@@ -71,7 +71,7 @@ def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.
     slice. Without target labels the source is the supervised task and the last weights are kept."""
     train = data.target_train if data.target_train is not None else source_subset(data, seed)
     val = data.target_val if data.target_train is not None else None
-    augment = random_affine if cfg["augment"] and data.target_train is not None else None
+    augment = augmentation_for(train.images) if cfg["augment"] and data.target_train is not None else None
     losses = auxiliary_losses(model, cfg, data, seed)
     extra = [p for loss in losses for p in loss.parameters()]
     best, history = BestCheckpoint(), []

@@ -43,11 +43,12 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim))
 
-    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """`mask` (B, N), True where a token is real: padded tokens are never attended to."""
         batch, length, dim = tokens.shape
         qkv = self.qkv(self.norm1(tokens)).reshape(batch, length, 3, self.heads, dim // self.heads)
         q, k, v = qkv.permute(2, 0, 3, 1, 4)
-        attended = F.scaled_dot_product_attention(q, k, v)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=None if mask is None else mask[:, None, None, :])
         tokens = tokens + self.proj(attended.transpose(1, 2).reshape(batch, length, dim))
         return tokens + self.mlp(self.norm2(tokens))
 
@@ -66,6 +67,10 @@ class Backbone(nn.Module):
     @property
     def grid(self) -> tuple[int, int]:
         return self.tokenizer.grid
+
+    def token_mask(self, images: torch.Tensor) -> None:
+        """Images have no padding; the series backbone returns a mask here."""
+        return None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.norm(self.blocks(self.tokenizer(images) + self.pos_embed))

@@ -1,11 +1,19 @@
 """Pooling heads: tokens (B, N, dim) -> (features (B, dim), attention weights (B, N) or None).
 
 Every attention head returns its weights over the tokens (they sum to 1) for the attention-map plots.
+Every head takes an optional `mask` (B, N), True where a token is real: padded tokens get zero weight.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+
+def _masked(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Scores (B, ..., N) with padded tokens at -inf, so a softmax over N gives them exactly zero weight."""
+    if mask is None:
+        return scores
+    return scores.masked_fill(~mask.reshape(mask.shape[0], *[1] * (scores.dim() - 2), mask.shape[1]), float("-inf"))
 
 
 class LatentQueryHead(nn.Module):
@@ -23,7 +31,7 @@ class LatentQueryHead(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Linear(mlp_ratio * dim, dim))
 
-    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         batch, length, dim = tokens.shape
         head_dim = dim // self.heads
         if self.pos_embed is not None:
@@ -31,7 +39,7 @@ class LatentQueryHead(nn.Module):
         k, v = self.key_value(self.norm(tokens)).reshape(batch, length, 2, self.heads, head_dim).permute(2, 0, 3, 1, 4)
         q = self.query_proj(self.queries).reshape(1, -1, self.heads, head_dim).transpose(1, 2)
         # Explicit softmax rather than fused attention: the weights are an output (attention maps).
-        weights = torch.softmax(q @ k.transpose(-2, -1) * head_dim**-0.5, dim=-1)  # (B, heads, Q, N)
+        weights = torch.softmax(_masked(q @ k.transpose(-2, -1) * head_dim**-0.5, mask), dim=-1)  # (B, heads, Q, N)
         pooled = self.proj((weights @ v).transpose(1, 2).reshape(batch, -1, dim))
         pooled = pooled + self.mlp(pooled)
         return pooled.mean(dim=1), weights.mean(dim=(1, 2))
@@ -45,9 +53,9 @@ class AdditiveAttentionHead(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.score = nn.Sequential(nn.Linear(dim, hidden or dim), nn.Tanh(), nn.Linear(hidden or dim, 1, bias=False))
 
-    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         tokens = self.norm(tokens)
-        weights = torch.softmax(self.score(tokens).squeeze(-1), dim=-1)
+        weights = torch.softmax(_masked(self.score(tokens).squeeze(-1), mask), dim=-1)
         return (weights.unsqueeze(-1) * tokens).sum(1), weights
 
 
@@ -62,9 +70,9 @@ class GatedAttentionHead(nn.Module):
         self.gate_branch = nn.Sequential(nn.Linear(dim, hidden), nn.Sigmoid())
         self.score = nn.Linear(hidden, 1, bias=False)
 
-    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         tokens = self.norm(tokens)
-        weights = torch.softmax(self.score(self.tanh_branch(tokens) * self.gate_branch(tokens)).squeeze(-1), dim=-1)
+        weights = torch.softmax(_masked(self.score(self.tanh_branch(tokens) * self.gate_branch(tokens)).squeeze(-1), mask), dim=-1)
         return (weights.unsqueeze(-1) * tokens).sum(1), weights
 
 
@@ -75,8 +83,11 @@ class MeanPoolHead(nn.Module):
         super().__init__()
         self.norm = nn.LayerNorm(dim)
 
-    def forward(self, tokens: torch.Tensor) -> tuple[torch.Tensor, None]:
-        return self.norm(tokens.mean(dim=1)), None
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, None]:
+        if mask is None:
+            return self.norm(tokens.mean(dim=1)), None
+        keep = mask.unsqueeze(-1).to(tokens.dtype)
+        return self.norm((tokens * keep).sum(1) / keep.sum(1).clamp(min=1.0)), None
 
 
 HEADS = {"attention": LatentQueryHead, "additive": AdditiveAttentionHead, "gated": GatedAttentionHead, "mean": MeanPoolHead}

@@ -14,6 +14,7 @@ from pipeline.metrics import classification_metrics, confusion
 from pipeline.finetuning import train_from_scratch
 from pipeline.params import load_params
 from pipeline.plots import attention_maps
+from pipeline.series.plots import series_attention
 
 CONFUSION_PLOT = Path("plots/confusion.csv")
 ATTENTION_PNG = Path("plots/attention_maps.png")
@@ -81,7 +82,8 @@ def main() -> None:
             _, weights = finetuned.cpu().features_and_attention(shown)
         if weights is not None:
             titles = [f"true {classes[t]} / pred {classes[p]}" for t, p in zip(labels[: len(shown)], predicted[: len(shown)])]
-            attention_maps(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
+            plot = attention_maps if shown.dim() == 4 else series_attention
+            plot(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
         write_atomic(REPORT, lambda tmp: tmp.write_text(report_markdown(metrics, list(classes))))
         tracking.record_metrics("evaluate", metrics)
         tracking.log_artifacts(REPORT, CONFUSION_PLOT, ATTENTION_PNG)

@@ -13,6 +13,7 @@ from pipeline.data.splits import source_splits, target_splits
 from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
 from pipeline.params import load_params
 from pipeline.schemas import sample_schema, validate_all_or_exit
+from pipeline.series.prepare_series import series_tables
 
 OUT_DIR = Path("data/prepared")
 
@@ -62,7 +63,7 @@ def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
 def main() -> None:
     params = load_params()
     with tracking.stage_run("prepare"):
-        tables, meta = build_tables(params["prepare"], params["seed"])
+        tables, meta = series_tables(params) if params["prepare"]["recipe"] == "series" else build_tables(params["prepare"], params["seed"])
         for name, frame in tables.items():
             write_table(frame, OUT_DIR / f"{name}.parquet")
         write_json(meta, OUT_DIR / "meta.json")

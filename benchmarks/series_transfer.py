@@ -1,0 +1,136 @@
+"""Time-series transfer on UCR, next to Ismail Fawaz et al. 2018 (FCN, accuracy on the ArrowHead test set).
+
+    python benchmarks/series_transfer.py                # every source x strategy, scratch, K in {all, 3}, 3 seeds
+    python benchmarks/series_transfer.py --quick        # a tiny run for tests
+    python benchmarks/series_transfer.py --sources GunPoint --strategies full --shots all --seeds 0 1 2 \\
+        --set model.dim=64 finetune.epochs=100
+    python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
+
+Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
+overrides; the target's own test file is the test set for every row. Writes reports/benchmark/series.{json,md}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from pipeline import baselines, runtime  # noqa: E402
+from pipeline.data.prepared import Prepared  # noqa: E402
+from pipeline.data.tables import write_json, write_table  # noqa: E402
+from pipeline.finetuning import finetune, from_pretrained, train_from_scratch  # noqa: E402
+from pipeline.params import load_params  # noqa: E402
+from pipeline.pretraining import pretrain  # noqa: E402
+from pipeline.series.prepare_series import series_tables  # noqa: E402
+
+TARGET = "ArrowHead"
+SOURCES = ["ItalyPowerDemand", "GunPoint", "OSULeaf"]
+STRATEGIES = ["head", "lp-ft", "partial", "full"]
+# Fawaz et al. 2018, FCN, ArrowHead test accuracy (full train set).
+PUBLISHED = {"scratch": 0.823, "ItalyPowerDemand": 0.891, "GunPoint": 0.880, "OSULeaf": 0.817}
+QUICK = {"model.dim": 32, "model.depth": 1, "model.heads": 2, "pretrain.epochs": 2, "finetune.epochs": 4, "finetune.head_epochs": 2}
+OUT = Path("reports/benchmark")
+
+
+def with_overrides(params: dict, overrides: dict[str, object]) -> dict:
+    params = json.loads(json.dumps(params))
+    for key, value in overrides.items():
+        *path, last = key.split(".")
+        section = params
+        for name in path:
+            section = section[name]
+        section[last] = value
+    return params
+
+
+def prepared_in_memory(tables: dict[str, pd.DataFrame], meta: dict) -> Prepared:
+    """The stage's reader over tables written to a scratch directory, read back at once so it can go."""
+    with tempfile.TemporaryDirectory() as directory:
+        for name, frame in tables.items():
+            write_table(frame, Path(directory) / f"{name}.parquet")
+        write_json(meta, Path(directory) / "meta.json")
+        data = Prepared(Path(directory))
+        data.source, data.target  # noqa: B018 - cached on first read
+    return data
+
+
+def run(params: dict, source: str, shots: str, seed: int, strategies: list[str], with_scratch: bool) -> list[dict]:
+    """One source, one K, one seed: pretrain once, then every strategy (and scratch, which needs no source) on the same split."""
+    device = runtime.configure(params["runtime"], seed)
+    series = {**params["prepare"]["series"], "source": source, "target": TARGET, "shots_per_class": shots if shots == "all" else int(shots)}
+    data = prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
+    meta, n_classes, test = data.meta, len(data.classes), data.split("target", "test")
+    transfer, model_params, cfg = data.transfer_data(), params["model"], params["finetune"]
+    records = []
+
+    def record(method: str, model, start: float) -> None:
+        accuracy = float((baselines.torch_model(model, test, device)[0] == test.labels.numpy()).mean())
+        records.append({"source": source if method != "scratch" else "-", "method": method, "shots_per_class": shots, "seed": seed,
+                        "accuracy": accuracy, "seconds": time.perf_counter() - start})
+        print(f"K={shots:>3} seed {seed} {records[-1]['source']:<17} {method:<8} acc {accuracy:.3f} ({records[-1]['seconds']:.0f}s)", flush=True)
+
+    if with_scratch:
+        start = time.perf_counter()
+        record("scratch", train_from_scratch(model_params, meta["input_shape"], n_classes, 1.0, cfg, transfer, device, seed), start)
+    start = time.perf_counter()
+    pretrained, _ = pretrain(model_params, params["pretrain"], meta["input_shape"], len(data.source_classes), 1.0,
+                             data.split("source", "train"), data.split("source", "val"), device, seed)
+    for strategy in [s for s in strategies if s != "scratch"]:
+        model = from_pretrained(pretrained.state_dict(), model_params, meta["input_shape"], n_classes, 1.0, {**cfg, "strategy": strategy}, same_classes=False)
+        finetune(model, {**cfg, "strategy": strategy}, transfer, device, seed)
+        record(strategy, model, start)
+        start = time.perf_counter()
+    return records
+
+
+def summary(frame: pd.DataFrame) -> str:
+    cell = lambda acc: f"{100 * acc.mean():.1f} ± {100 * acc.std(ddof=0):.1f} (n={len(acc)})"  # noqa: E731
+    table = frame.pivot_table(index=["source", "method"], columns="shots_per_class", values="accuracy", aggfunc=cell, sort=False).fillna("")
+    published = [f"{100 * PUBLISHED['scratch' if s == '-' else s]:.1f}" for s, _ in table.index]
+    table.insert(0, "Fawaz et al. 2018 (FCN, K=all)", published)
+    return table.reset_index().to_markdown(index=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny model, a few epochs, one seed and source")
+    parser.add_argument("--sources", nargs="+", default=SOURCES)
+    parser.add_argument("--strategies", nargs="+", default=["scratch", *STRATEGIES])
+    parser.add_argument("--shots", nargs="+", default=["all", "3"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="params overrides, e.g. finetune.epochs=100")
+    parser.add_argument("--merge", nargs="+", type=Path, help="render one table from series.json files of runs with the same --set")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    overrides = {k: yaml.safe_load(v) for k, v in (item.split("=", 1) for item in args.set)}
+    if args.quick:
+        overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
+    if args.merge:
+        runs = [json.loads(path.read_text()) for path in args.merge]
+        if any(r["overrides"] != runs[0]["overrides"] for r in runs):
+            sys.exit("--merge: the runs used different --set overrides; their rows are not comparable")
+        overrides, records = runs[0]["overrides"], [record for r in runs for record in r["records"]]
+    else:
+        params = with_overrides(load_params(), overrides)
+        # Scratch does not depend on the source: once per K and seed, with the first source.
+        records = [r for shots in args.shots for source in args.sources for seed in args.seeds
+                   for r in run(params, source, shots, seed, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
+    frame = pd.DataFrame(records)
+    seeds = sorted(frame["seed"].unique().tolist())
+    text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds})\n\n"
+            f"Overrides of params.yaml: {overrides or 'none'}\n\n{summary(frame)}\n")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "series.md").write_text(text)
+    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "records": records}, indent=2) + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
