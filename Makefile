@@ -16,6 +16,9 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# aeon only carries the bundled UCR .ts files (pipeline/series/ts_format.py reads them); its own
+	# dependencies (numba, pandas<3.1) would downgrade this environment, so it comes without them.
+	$(BIN)/python -m pip install --quiet --no-deps 'aeon==1.6.0'
 	touch $@
 
 run: $(BIN)/.installed  ## install if needed, then run the pipeline (dvc repro inside one parent MLflow run) on the default data
