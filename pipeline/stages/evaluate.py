@@ -1,6 +1,7 @@
 """Stage 4: score the fine-tuned model and every baseline on the same fixed target test split."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +81,12 @@ def main() -> None:
         shown = test.images[: cfg["attention_examples"]]
         with torch.no_grad():
             _, weights = finetuned.cpu().features_and_attention(shown)
-        if weights is not None:
-            titles = [f"true {classes[t]} / pred {classes[p]}" for t, p in zip(labels[: len(shown)], predicted[: len(shown)])]
-            plot = attention_maps if shown.dim() == 4 else series_attention
-            plot(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
+        if weights is None:  # mean pooling weighs every token alike: draw exactly that
+            n_tokens = math.prod(finetuned.backbone.grid)
+            weights = torch.full((len(shown), n_tokens), 1.0 / n_tokens)
+        titles = [f"true {classes[t]} / pred {classes[p]}" for t, p in zip(labels[: len(shown)], predicted[: len(shown)])]
+        plot = attention_maps if shown.dim() == 4 else series_attention
+        plot(shown.numpy(), weights.numpy(), finetuned.backbone.grid, titles, ATTENTION_PNG)
         write_atomic(REPORT, lambda tmp: tmp.write_text(report_markdown(metrics, list(classes))))
         tracking.record_metrics("evaluate", metrics)
         tracking.log_artifacts(REPORT, CONFUSION_PLOT, ATTENTION_PNG)
