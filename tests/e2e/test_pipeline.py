@@ -1,5 +1,7 @@
 """`dvc repro` end to end on a tiny params override, in a temporary copy of the repo."""
 import json
+import shutil
+from pathlib import Path
 
 import onnx
 import pytest
@@ -9,6 +11,13 @@ from tests.workspace import dvc
 
 pytestmark = pytest.mark.slow
 STAGES = ["prepare", "pretrain", "finetune", "evaluate", "export"]
+
+
+@pytest.fixture
+def own_workspace(tiny_workspace, tmp_path):
+    """A copy of the finished tiny run (git, DVC cache, lock, outputs) for tests that change it: the
+    shared workspace stays as its first run left it for the tests that read its lineage."""
+    return Path(shutil.copytree(tiny_workspace, tmp_path / "repo", symlinks=True))
 
 
 def test_every_stage_wrote_its_outputs(tiny_workspace):
@@ -46,21 +55,21 @@ def test_second_repro_is_a_noop(tiny_workspace):
         assert f"Stage '{stage}' didn't change, skipping" in out
 
 
-def test_param_change_reruns_only_the_stages_that_depend_on_it(tiny_workspace):
-    params_file = tiny_workspace / "params.yaml"
+def test_param_change_reruns_only_the_stages_that_depend_on_it(own_workspace):
+    params_file = own_workspace / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
     params["export"]["latency_repeats"] += 1
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(tiny_workspace, "repro").stdout
+    out = dvc(own_workspace, "repro").stdout
     assert "Running stage 'export'" in out
     assert [s for s in STAGES[:-1] if f"Running stage '{s}'" in out] == []
 
 
-def test_a_new_k_reruns_the_target_side_but_not_pretraining(tiny_workspace):
-    params_file = tiny_workspace / "params.yaml"
+def test_a_new_k_reruns_the_target_side_but_not_pretraining(own_workspace):
+    params_file = own_workspace / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
     params["prepare"]["target"]["shots_per_class"] = 3
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(tiny_workspace, "repro").stdout
+    out = dvc(own_workspace, "repro").stdout
     assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
-    assert json.loads((tiny_workspace / "metrics" / "prepare.json").read_text())["target_train"] == 30
+    assert json.loads((own_workspace / "metrics" / "prepare.json").read_text())["target_train"] == 30
