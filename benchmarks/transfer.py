@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline import baselines, runtime  # noqa: E402
 from pipeline.data import recipes  # noqa: E402
 from pipeline.data.splits import source_splits, target_splits  # noqa: E402
-from pipeline.finetuning import TransferData, finetune, from_pretrained, train_from_scratch  # noqa: E402
+from pipeline.finetuning import NO_EXTRAS, TransferData, finetune, from_pretrained, train_from_scratch  # noqa: E402
 from pipeline.metrics import classification_metrics  # noqa: E402
 from pipeline.models import build_model  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
@@ -39,7 +39,7 @@ INPUT_SHAPE, N_CLASSES, PIXEL_MAX = [1, 8, 8], 10, float(recipes.OPTDIGITS_MAX)
 # Fine-tuning methods as overrides of params.yaml's finetune section. Each named method switches off the
 # extras it does not name, so it measures one idea; "default" is params.yaml as it is. Methods whose name
 # starts with "uda" use no target labels and run at K=0 only; every other one needs K > 0.
-PLAIN = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0, "head": "same"}
+PLAIN = NO_EXTRAS | {"head": "same"}
 METHODS = {
     "default (params.yaml)": {},
     "probe (pretrained attention head)": PLAIN | {"strategy": "head"},

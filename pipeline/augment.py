@@ -1,4 +1,5 @@
-"""Target-side augmentation for small images: a random small affine (shift, rotation, scale) per image."""
+"""Target-side augmentation: a random small affine (shift, rotation, scale) per image; series use
+pipeline.series.augment. `augmentation_for` picks by the inputs' rank."""
 from __future__ import annotations
 
 import math

@@ -17,6 +17,10 @@ from pipeline.strategies import phases, prepare_phase
 from pipeline.training import BestCheckpoint, Split, fit
 
 
+# The finetune options that add a loss or regulariser on top of a strategy, all switched off.
+NO_EXTRAS = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0}
+
+
 @dataclass
 class TransferData:
     source_train: Split
@@ -69,9 +73,10 @@ def source_subset(data: TransferData, seed: int) -> Split:
 def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
     """Train through the strategy's phases; keep the weights that scored best on the labelled target val
     slice. Without target labels the source is the supervised task and the last weights are kept."""
-    train = data.target_train if data.target_train is not None else source_subset(data, seed)
-    val = data.target_val if data.target_train is not None else None
-    augment = augmentation_for(train.images) if cfg["augment"] and data.target_train is not None else None
+    labelled = data.target_train is not None
+    train = data.target_train if labelled else source_subset(data, seed)
+    val = data.target_val if labelled else None
+    augment = augmentation_for(train.images) if cfg["augment"] and labelled else None
     losses = auxiliary_losses(model, cfg, data, seed)
     extra = [p for loss in losses for p in loss.parameters()]
     best, history = BestCheckpoint(), []
@@ -91,7 +96,7 @@ def train_from_scratch(model_params: dict, input_shape: list[int], n_classes: in
     """The no-transfer baseline: the same architecture and recipe from random weights, target labels only."""
     torch.manual_seed(seed)
     model = build_model(model_params, input_shape, n_classes, pixel_max)
-    scratch_cfg = {**cfg, "strategy": "full", "backbone_lr_mult": 1.0, "l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0}
+    scratch_cfg = {**cfg, "strategy": "full", "backbone_lr_mult": 1.0, **NO_EXTRAS}
     finetune(model, scratch_cfg, data, device, seed)
     return model
 
