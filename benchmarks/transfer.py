@@ -1,6 +1,7 @@
 """The k-shot transfer benchmark: every method on the same fixed target test set, K labels per class.
 
-    python benchmarks/transfer.py                 # default: K in {0,1,5,20,all} x 3 seeds x default methods
+    python benchmarks/transfer.py                 # K in {0,1,5,20,all} x 3 seeds x the baselines and the defaults
+    python benchmarks/transfer.py --methods all   # ... x every head and strategy
     python benchmarks/transfer.py --quick         # a tiny run for tests (small source, few epochs)
     python benchmarks/transfer.py --methods lp-ft full --shots 1 5 --seeds 0 1 2
 
@@ -13,9 +14,10 @@ import argparse
 import hashlib
 import json
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +63,9 @@ METHODS = {
     "uda: self-training + DANN": PLAIN | {"strategy": "full", "self_training": 1.0, "adaptation": "dann"},
 }
 BASELINES = ["source-only", "scratch", "logreg (pixels)", "rbf-svm (pixels)", "linear probe"]
+# What `make benchmark` runs: the baselines against the defaults, with and without target labels.
+# `--methods all` adds every head and strategy above.
+DEFAULT_METHODS = BASELINES + ["uda: self-training", "default (params.yaml)"]
 QUICK = {"n_samples": 1500, "pretrain_epochs": 2, "finetune_epochs": 4, "head_epochs": 2, "dim": 32, "max_grid": 4}
 
 
@@ -68,66 +73,86 @@ def score(labels: np.ndarray, prediction: baselines.Prediction) -> dict:
     return classification_metrics(labels, prediction[0], prediction[1], N_CLASSES, ece_bins=15)
 
 
-def pretrained_state(params: dict, source_train: Split, source_val: Split, device: torch.device, seed: int, cache: Path | None) -> dict:
-    """Pretrain once per seed; with `cache`, reuse weights pretrained on exactly the same params."""
+def as_split(images: np.ndarray, labels: np.ndarray, mask: np.ndarray) -> Split:
+    return Split.from_arrays(images[mask], labels[mask])
+
+
+def source_data(params: dict, seed: int) -> tuple[Split, Split]:
+    """The seed's rendered source, train and val: rendering is cheap, so each process redraws it."""
+    source_cfg = params["prepare"]["source"]
+    source = recipes.font_digits(source_cfg["n_samples"], seed, source_cfg["jitter"])
+    split = source_splits(len(source.ids), source_cfg["val_fraction"], seed)
+    return as_split(source.images, source.labels, split == "train"), as_split(source.images, source.labels, split == "val")
+
+
+def pretrained_path(params: dict, seed: int, cache: Path) -> Path:
+    """Pretrain the seed's backbone once into `cache`, keyed by the params that shape it, and reuse it after."""
     key = hashlib.sha256(json.dumps([params["prepare"]["source"], params["model"], params["pretrain"], seed], sort_keys=True).encode()).hexdigest()[:12]
-    path = cache / f"pretrained-{key}.pt" if cache else None
-    if path and path.exists():
-        return torch.load(path, weights_only=True)
-    model, _ = pretrain(params["model"], params["pretrain"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, source_train, source_val, device, seed)
-    if path:
+    path = cache / f"pretrained-{key}.pt"
+    if not path.exists():
+        device = runtime.configure(params["runtime"], seed)
+        model, _ = pretrain(params["model"], params["pretrain"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, *source_data(params, seed), device, seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(model.state_dict(), path)
-    return model.state_dict()
+        partial = path.with_suffix(".partial")
+        torch.save(model.state_dict(), partial)
+        partial.replace(path)
+    return path
 
 
-def run_seed(seed: int, params: dict, shots: list[str], methods: list[str], transfer: dict, cache: Path | None) -> list[dict]:
-    """Everything for one seed: render the source, pretrain once, then every K x method."""
+def run_shots(seed: int, k: str, params: dict, methods: list[str], transfer: dict, state_path: Path) -> list[dict]:
+    """Every method at one K for one seed, all starting from that seed's pretrained backbone."""
     device = runtime.configure(params["runtime"], seed)
-    prep, ft = params["prepare"], params["finetune"]
-    source = recipes.font_digits(prep["source"]["n_samples"], seed, prep["source"]["jitter"])
-    src_split = source_splits(len(source.ids), prep["source"]["val_fraction"], seed)
-    as_split = lambda images, labels, mask: Split.from_arrays(images[mask], labels[mask])  # noqa: E731
-    source_train = as_split(source.images, source.labels, src_split == "train")
-    state = pretrained_state(params, source_train, as_split(source.images, source.labels, src_split == "val"), device, seed, cache)
+    ft, t = params["finetune"], params["prepare"]["target"]
+    source_train, _ = source_data(params, seed)
+    state = torch.load(state_path, weights_only=True)
     pretrained = build_model(params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX)
     pretrained.load_state_dict(state)
     target = recipes.sklearn_digits()
     records = []
-    for k in shots:
-        t = prep["target"]
-        split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"],
-                              shots_per_class="all" if k == "all" else int(k), val_per_class=t["val_per_class"], seed=seed)
-        test = as_split(target.images, target.labels, split == "test")
-        has_labels = k != "0"
-        pool = torch.from_numpy(target.images[(split == "unlabelled") | (split == "train")].astype(np.float32))
-        data = TransferData(source_train, as_split(target.images, target.labels, split == "train") if has_labels else None,
-                            as_split(target.images, target.labels, split == "val"), pool)
-        runners: dict[str, Callable[[], baselines.Prediction]] = {"source-only": lambda: baselines.torch_model(pretrained, test, device)}
-        if has_labels:
-            runners |= {
-                "scratch": lambda: baselines.torch_model(train_from_scratch(params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, ft, data, device, seed), test, device),
-                "logreg (pixels)": lambda: baselines.logistic_regression_pixels(data.target_train, test, PIXEL_MAX),
-                "rbf-svm (pixels)": lambda: baselines.rbf_svm_pixels(data.target_train, test, PIXEL_MAX),
-                "linear probe": lambda: baselines.linear_probe(pretrained, data.target_train, test),
-            }
-        for name, overrides in transfer.items():
-            if name.startswith("uda") == has_labels:
-                continue
-            def run(overrides=overrides):
-                model = from_pretrained(state, params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, {**ft, **overrides}, same_classes=True)
-                finetune(model, {**ft, **overrides}, data, device, seed)
-                return baselines.torch_model(model, test, device)
-            runners[name] = run
-        for name, runner in runners.items():
-            if name not in methods:
-                continue
-            start = time.perf_counter()
-            scores = score(test.labels.numpy(), runner())
-            records.append({"method": name, "shots_per_class": k if k == "all" else int(k), "seed": seed,
-                            "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"], "seconds": time.perf_counter() - start})
-            print(f"seed {seed} K={k:>3} {name:<36} acc {scores['accuracy']:.3f} ({records[-1]['seconds']:.1f}s)", flush=True)
+    split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"],
+                          shots_per_class="all" if k == "all" else int(k), val_per_class=t["val_per_class"], seed=seed)
+    test = as_split(target.images, target.labels, split == "test")
+    has_labels = k != "0"
+    unlabelled = torch.from_numpy(target.images[split == "unlabelled"].astype(np.float32))
+    data = TransferData(source_train, as_split(target.images, target.labels, split == "train") if has_labels else None,
+                        as_split(target.images, target.labels, split == "val"), unlabelled)
+    runners: dict[str, Callable[[], baselines.Prediction]] = {"source-only": lambda: baselines.torch_model(pretrained, test, device)}
+    if has_labels:
+        runners |= {
+            "scratch": lambda: baselines.torch_model(train_from_scratch(params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, ft, data, device, seed), test, device),
+            "logreg (pixels)": lambda: baselines.logistic_regression_pixels(data.target_train, test, PIXEL_MAX),
+            "rbf-svm (pixels)": lambda: baselines.rbf_svm_pixels(data.target_train, test, PIXEL_MAX),
+            "linear probe": lambda: baselines.linear_probe(pretrained, data.target_train, test),
+        }
+    for name, overrides in transfer.items():
+        if name.startswith("uda") == has_labels:
+            continue
+        def run(overrides=overrides):
+            model = from_pretrained(state, params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX, {**ft, **overrides}, same_classes=True)
+            finetune(model, {**ft, **overrides}, data, device, seed)
+            return baselines.torch_model(model, test, device)
+        runners[name] = run
+    for name, runner in runners.items():
+        if name not in methods:
+            continue
+        start = time.perf_counter()
+        scores = score(test.labels.numpy(), runner())
+        records.append({"method": name, "shots_per_class": k if k == "all" else int(k), "seed": seed,
+                        "accuracy": scores["accuracy"], "macro_f1": scores["macro_f1"], "seconds": time.perf_counter() - start})
+        print(f"seed {seed} K={k:>3} {name:<36} acc {scores['accuracy']:.3f} ({records[-1]['seconds']:.1f}s)", flush=True)
     return records
+
+
+def run_all(params: dict, seeds: list[int], shots: list[str], methods: list[str], transfer: dict, cache: Path, workers: int) -> list[dict]:
+    """Pretrain every seed, and as each backbone is ready queue its (seed, K) jobs, longest K first: the
+    workers stay busy until the end instead of idling while the last seed runs alone."""
+    longest_first = sorted(shots, key=lambda k: -(10_000 if k == "all" else 1_000 if k == "0" else int(k)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pretraining = {pool.submit(pretrained_path, params, seed, cache): seed for seed in seeds}
+        jobs = [pool.submit(run_shots, pretraining[done], k, params, methods, transfer, done.result())
+                for done in as_completed(pretraining) for k in longest_first]
+        records = [record for job in jobs for record in job.result()]
+    return sorted(records, key=lambda r: (r["seed"], SHOTS.index(str(r["shots_per_class"]))))
 
 
 def summary_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -192,7 +217,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny source, few epochs, seeds 0 1, K in {0, 5}: for tests")
     parser.add_argument("--seeds", type=int, nargs="+", help="default: 0 1 2 (quick: 0 1)")
     parser.add_argument("--shots", nargs="+", choices=SHOTS, help="labels per class, 0 = unsupervised adaptation; default: all five (quick: 0 5)")
-    parser.add_argument("--methods", nargs="+", default=None, help=f"default: all; any of {BASELINES + list(METHODS)}")
+    parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS,
+                        help=f"'all', or any of {BASELINES + list(METHODS)}; default: {DEFAULT_METHODS}")
     parser.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes, one torch thread each")
     parser.add_argument("--out", type=Path, default=Path("reports/benchmark"))
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the reports to MLflow")
@@ -211,12 +237,12 @@ def main() -> None:
         params["finetune"] |= {"epochs": QUICK["finetune_epochs"], "head_epochs": QUICK["head_epochs"]}
         params["model"] |= {"dim": QUICK["dim"], "max_grid": QUICK["max_grid"]}
     transfer = METHODS | {name: json.loads(overrides) for name, overrides in (m.split("=", 1) for m in args.method)}
-    methods = (args.methods or BASELINES + list(METHODS)) + [m.split("=", 1)[0] for m in args.method]
+    methods = (BASELINES + list(METHODS) if args.methods == ["all"] else args.methods) + [m.split("=", 1)[0] for m in args.method]
+    if unknown := [m for m in methods if m not in BASELINES and m not in transfer]:
+        parser.error(f"unknown method(s) {unknown}; choose from {BASELINES + list(transfer)} or add one with --method NAME=JSON")
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        n = len(args.seeds)
-        results = pool.map(run_seed, args.seeds, [params] * n, [args.shots] * n, [methods] * n, [transfer] * n, [args.cache] * n)
-        records = [r for seed_records in results for r in seed_records]
+    with tempfile.TemporaryDirectory() as scratch:
+        records = run_all(params, args.seeds, args.shots, methods, transfer, args.cache or Path(scratch), args.workers)
     report = write_reports(records, args.out, time.perf_counter() - start)
     print(report.read_text())
     if not args.no_mlflow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.optim.swa_utils import AveragedModel
 
 from pipeline.adaptation.coral import CoralLoss
 from pipeline.adaptation.dann import DomainAdversarialLoss
@@ -26,9 +27,15 @@ class TransferData:
     source_train: Split
     target_train: Split | None  # None: no target labels at all (unsupervised domain adaptation)
     target_val: Split | None
-    # Every target training image, labelled or not (labels unused): what adaptation aligns the source with
-    # and what self-training pseudo-labels. Never the val or test images.
-    target_pool: torch.Tensor
+    # Target training images without labels (never val or test): what self-training pseudo-labels.
+    target_unlabelled: torch.Tensor
+
+    @property
+    def target_pool(self) -> torch.Tensor:
+        """Every target training image, labelled or not: what adaptation aligns the source with."""
+        if self.target_train is None:
+            return self.target_unlabelled
+        return torch.cat([self.target_unlabelled, self.target_train.images])
 
 
 def from_pretrained(state: dict, model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, same_classes: bool) -> TransferModel:
@@ -45,7 +52,7 @@ def from_pretrained(state: dict, model_params: dict, input_shape: list[int], n_c
     return model
 
 
-def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: int) -> list[torch.nn.Module]:
+def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: int, teacher: torch.nn.Module | None = None) -> list[torch.nn.Module]:
     losses, batch = [], cfg["batch_size"]
     if cfg["l2sp"]:
         losses.append(L2SP(model, cfg["l2sp"]))
@@ -58,8 +65,11 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
         losses.append(CoralLoss(data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
     elif cfg["adaptation"] != "none":
         raise ValueError(f"finetune.adaptation must be none, dann or coral, got {cfg['adaptation']!r}")
-    if cfg["self_training"]:
-        losses.append(PseudoLabelLoss(data.target_pool, augmentation_for(data.target_pool), cfg["self_training"], cfg["pseudo_threshold"], batch, seed))
+    # With every image labelled (K = all) there is nothing to pseudo-label: the benchmark measured it as
+    # no better than the moving average alone, at twice the cost.
+    if cfg["self_training"] and len(data.target_unlabelled):
+        unlabelled = data.target_unlabelled
+        losses.append(PseudoLabelLoss(unlabelled, augmentation_for(unlabelled), cfg["self_training"], cfg["pseudo_threshold"], batch, seed, teacher))
     return losses
 
 
@@ -70,25 +80,40 @@ def source_subset(data: TransferData, seed: int) -> Split:
     return Split(data.source_train.images[index], data.source_train.labels[index])
 
 
+def moving_average(model: torch.nn.Module, decay: float) -> AveragedModel:
+    """An exponential moving average of `model`'s weights whose decay warms up as (1 + t) / (10 + t) toward
+    `decay`: a k-shot run has only a few hundred steps, and a fixed 0.99 would still remember the random head."""
+    def update(averaged: torch.Tensor, current: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        weight = min(decay, (1 + steps.item()) / (10 + steps.item()))
+        return averaged + (current - averaged) * (1 - weight)
+    return AveragedModel(model, avg_fn=update, use_buffers=True)
+
+
 def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
     """Train through the strategy's phases; keep the weights that scored best on the labelled target val
-    slice. Without target labels the source is the supervised task and the last weights are kept."""
+    slice. Without target labels the source is the supervised task and the last weights are kept. With
+    `ema_decay` > 0 the kept weights are the exponential moving average of the trained ones, which also
+    gives self-training its pseudo-labels (a mean teacher, Tarvainen & Valpola 2017)."""
     labelled = data.target_train is not None
     train = data.target_train if labelled else source_subset(data, seed)
     val = data.target_val if labelled else None
     augment = augmentation_for(train.images) if cfg["augment"] and labelled else None
-    losses = auxiliary_losses(model, cfg, data, seed)
+    model.to(device)
+    ema = moving_average(model, cfg["ema_decay"]) if cfg["ema_decay"] else None
+    losses = auxiliary_losses(model, cfg, data, seed, teacher=ema.module if ema else None)
     extra = [p for loss in losses for p in loss.parameters()]
     best, history = BestCheckpoint(), []
     for phase in phases(cfg["strategy"], cfg):
         optimizer = prepare_phase(model, phase, cfg["weight_decay"], extra)
         records = fit(model, optimizer, train, val=val, best=best, epochs=phase.epochs, batch_size=cfg["batch_size"],
                       device=device, seed=seed + len(history), desc=f"{cfg['strategy']}:{phase.name}", first_epoch=len(history),
-                      min_batches=cfg["min_batches"], augment=augment, aux_losses=losses)
+                      min_batches=cfg["min_batches"], augment=augment, aux_losses=losses, ema=ema)
         history += [{**record, "phase": phase.name} for record in records]
     model.requires_grad_(True)
     if best.state is not None:
         model.load_state_dict(best.state)
+    elif ema is not None:
+        model.load_state_dict(ema.module.state_dict())
     return history
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from pipeline.runtime import autocast
@@ -81,9 +82,12 @@ def fit(
     min_batches: int = 1,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     aux_losses: Sequence[torch.nn.Module] = (),
+    ema: AveragedModel | None = None,
 ) -> list[dict]:
     """Train for `epochs`, minimising cross-entropy on `train` plus every auxiliary loss (a module whose
-    forward(model) draws its own batch and returns a weighted loss term); one dict per epoch comes back."""
+    forward(model) draws its own batch and returns a weighted loss term); one dict per epoch comes back.
+    With `ema`, the running average of the weights is updated after every step, and it is what the val
+    split scores and `best` keeps."""
     model.to(device)
     for aux in aux_losses:
         aux.to(device)
@@ -108,13 +112,16 @@ def fit(
             loss.backward()
             optimizer.step()
             schedule.step()
+            if ema is not None:
+                ema.update_parameters(model)
             total_loss += loss.item() * len(index)
             correct += (logits.argmax(1) == labels).sum().item()
         record = {"epoch": epoch, "train_loss": total_loss / len(order), "train_accuracy": correct / len(order)}
         if val is not None:
-            record["val_loss"], record["val_accuracy"] = evaluate_split(model, val, device)
+            scored = model if ema is None else ema.module
+            record["val_loss"], record["val_accuracy"] = evaluate_split(scored, val, device)
             if best is not None:
-                best.offer(model, record["val_accuracy"], record["val_loss"], epoch)
+                best.offer(scored, record["val_accuracy"], record["val_loss"], epoch)
         bar.set_postfix({k: f"{v:.3f}" for k, v in record.items() if k != "epoch"})
         history.append(record)
     return history

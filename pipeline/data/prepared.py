@@ -49,7 +49,7 @@ class Prepared:
     def transfer_data(self) -> TransferData:
         target_train = self.split("target", "train")
         unlabelled = torch.from_numpy(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
-        return TransferData(self.split("source", "train"), target_train, self.split("target", "val"), torch.cat([unlabelled, target_train.images]))
+        return TransferData(self.split("source", "train"), target_train, self.split("target", "val"), unlabelled)
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:

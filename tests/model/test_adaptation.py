@@ -67,3 +67,17 @@ def test_random_affine_keeps_shape_and_range():
     out = random_affine(images, torch.Generator().manual_seed(0))
     assert out.shape == images.shape and out.min() >= 0 and out.max() <= 16
     assert not torch.equal(out, images)
+
+
+def test_pseudo_labels_come_from_the_teacher_and_train_only_the_student():
+    student, teacher = model(), model()
+    with torch.no_grad():
+        teacher.classifier.bias.copy_(torch.arange(10.0) * 100)  # the teacher is sure of class 9 everywhere
+    images = torch.rand(16, 1, 8, 8) * 16
+    assert PseudoLabelLoss(images, random_affine, weight=1.0, threshold=0.99, batch_size=8, seed=0)(student).item() == 0
+    loss_fn = PseudoLabelLoss(images, random_affine, weight=1.0, threshold=0.99, batch_size=8, seed=0, teacher=teacher)
+    assert list(loss_fn.parameters()) == []
+    loss_fn(student).backward()
+    bias_grad = student.classifier.bias.grad
+    assert bias_grad[9] < 0 and (bias_grad[:9] > 0).all()
+    assert all(p.grad is None for p in teacher.parameters())

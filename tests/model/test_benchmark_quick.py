@@ -17,6 +17,8 @@ def test_quick_benchmark_writes_a_well_formed_report(tmp_path):
     records = json.loads((tmp_path / "transfer.json").read_text())
     assert {r["method"] for r in records} == set(methods)
     assert {r["seed"] for r in records} == {0, 1}
+    # Each (method, K, seed) exactly once, whichever worker ran it: source-only at K 0 and 5, the rest at one K.
+    assert len({(r["method"], r["shots_per_class"], r["seed"]) for r in records}) == len(records) == 2 * (2 + 4)
     for r in records:
         assert set(r) == {"method", "shots_per_class", "seed", "accuracy", "macro_f1", "seconds"}
         assert r["shots_per_class"] in (0, 5) and 0 <= r["accuracy"] <= 1 and 0 <= r["macro_f1"] <= 1 and r["seconds"] >= 0

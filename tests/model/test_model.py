@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from pipeline.models import build_model
-from pipeline.finetuning import TransferData, finetune
+from pipeline.finetuning import TransferData, finetune, moving_average
 from pipeline.strategies import phases, prepare_phase
 from pipeline.training import Split, evaluate_split, fit
 from tests.workspace import tiny_params
@@ -62,6 +62,33 @@ def test_finetune_restores_the_best_validation_weights():
     assert [r["phase"] for r in history] == ["head"] * 2 + ["all"] * 2
     assert evaluate_split(net, DATA, torch.device("cpu"))[1] == pytest.approx(best["val_accuracy"])
     assert all(p.requires_grad for p in net.parameters())
+
+
+def test_the_moving_average_warms_up_then_holds_its_decay():
+    net = model()
+    ema = moving_average(net, 0.5)
+    start = net.classifier.bias.detach().clone()
+    ema.update_parameters(net)  # the first update copies
+    for steps in range(1, 12):
+        weight = min(0.5, (1 + steps) / (10 + steps))
+        expected = ema.module.classifier.bias.detach() + (start + steps - ema.module.classifier.bias.detach()) * (1 - weight)
+        with torch.no_grad():
+            net.classifier.bias.copy_(start + steps)
+        ema.update_parameters(net)
+        torch.testing.assert_close(ema.module.classifier.bias.detach(), expected)
+
+
+def test_the_moving_average_is_what_val_scores_and_what_finetune_keeps():
+    net = model()
+    ema = moving_average(net, 0.9)
+    history = fit(net, prepare_phase(net, phases("full", FT)[0], 0.0), DATA, val=DATA, epochs=3, batch_size=8,
+                  device=torch.device("cpu"), seed=0, ema=ema)
+    assert not torch.equal(ema.module.classifier.weight, net.classifier.weight)
+    assert evaluate_split(ema.module, DATA, torch.device("cpu"))[0] == pytest.approx(history[-1]["val_loss"])
+    kept = model()
+    history = finetune(kept, {**FT, "strategy": "full", "ema_decay": 0.9}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0)
+    best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
+    assert evaluate_split(kept, DATA, torch.device("cpu"))[0] == pytest.approx(best["val_loss"])
 
 
 def test_head_strategy_freezes_the_backbone():
