@@ -4,6 +4,7 @@
     python benchmarks/series_transfer.py --quick        # a tiny run for tests
     python benchmarks/series_transfer.py --sources GunPoint --strategies full --shots all --seeds 0 1 2 \\
         --set model.dim=64 finetune.epochs=100
+    python benchmarks/series_transfer.py --selection last   # train on the whole train file and keep the last weights
     python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
 
 Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
@@ -147,9 +148,11 @@ def main() -> None:
         overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
     if args.merge:
         runs = [json.loads(path.read_text()) for path in args.merge]
-        if any((r["overrides"], r["selection"]) != (runs[0]["overrides"], runs[0]["selection"]) for r in runs):
+        # Files written before --selection existed selected on val.
+        settings = [(r["overrides"], r.get("selection", "val")) for r in runs]
+        if any(setting != settings[0] for setting in settings):
             sys.exit("--merge: the runs used different --set overrides or --selection; their rows are not comparable")
-        overrides, args.selection, records = runs[0]["overrides"], runs[0]["selection"], [record for r in runs for record in r["records"]]
+        (overrides, args.selection), records = settings[0], [record for r in runs for record in r["records"]]
     else:
         params = with_overrides(load_params(), overrides)
         # Scratch does not depend on the source: once per K and seed, with the first source.

@@ -30,6 +30,7 @@ class StridedStem(nn.Module):
         self.layers = nn.Sequential(_conv(in_channels, dim, 7, 1), *[_conv(dim, dim, 3, 2) for _ in range(downsamples)])
 
     def forward(self, series: torch.Tensor, observed: torch.Tensor) -> torch.Tensor:
+        """`observed` is not needed: a strided window mixes steps anyway, and the token mask hides padding."""
         return self.layers(series)
 
 
