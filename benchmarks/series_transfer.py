@@ -4,6 +4,7 @@
     python benchmarks/series_transfer.py --quick        # a tiny run for tests
     python benchmarks/series_transfer.py --sources GunPoint --strategies full --shots all --seeds 0 1 2 \\
         --set model.dim=64 finetune.epochs=100
+    python benchmarks/series_transfer.py --selection last   # train on the whole train file and keep the last weights
     python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
 
 Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
@@ -19,16 +20,18 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline import baselines, runtime  # noqa: E402
 from pipeline.data.prepared import Prepared  # noqa: E402
 from pipeline.data.tables import write_json, write_table  # noqa: E402
-from pipeline.finetuning import finetune, from_pretrained, train_from_scratch  # noqa: E402
+from pipeline.finetuning import TransferData, finetune, from_pretrained, train_from_scratch  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
 from pipeline.pretraining import pretrain  # noqa: E402
 from pipeline.series.prepare_series import series_tables  # noqa: E402
+from pipeline.training import Split  # noqa: E402
 
 TARGET = "ArrowHead"
 SOURCES = ["ItalyPowerDemand", "GunPoint", "OSULeaf"]
@@ -61,32 +64,61 @@ def prepared_in_memory(tables: dict[str, pd.DataFrame], meta: dict) -> Prepared:
     return data
 
 
-def run(params: dict, source: str, shots: str, seed: int, strategies: list[str], with_scratch: bool) -> list[dict]:
-    """One source, one K, one seed: pretrain once, then every strategy (and scratch, which needs no source) on the same split."""
-    device = runtime.configure(params["runtime"], seed)
+def monitored(val: Split, size: int = 128) -> Split:
+    """Pretraining keeps its last weights and only reports the source val score each epoch: a fixed
+    subset is enough for that, and scoring all of e.g. ItalyPowerDemand's 1,029 test series would cost more than training."""
+    every = max(1, len(val.labels) // size)  # spread over the file: UCR files are often sorted by class
+    return Split(val.images[::every][:size], val.labels[::every][:size])
+
+
+def without_selection(data: TransferData, shots: str) -> TransferData:
+    """Nothing is selected on, so finetune keeps the last weights; with K=all the val slice trains too, so
+    the labels are the whole train file, as in Fawaz et al. (K=3 keeps its 3 labels a class)."""
+    train = data.target_train
+    if shots == "all":
+        val = data.target_val
+        train = Split(torch.cat([train.images, val.images]), torch.cat([train.labels, val.labels]))
+    return TransferData(data.source_train, train, None, torch.cat([data.target_pool, data.target_val.images]))
+
+
+def scored(model, test: Split, device, start: float, row: dict) -> dict:
+    """`row` with the model's test accuracy and the seconds since `start`; printed as it comes."""
+    accuracy = float((baselines.torch_model(model, test, device)[0] == test.labels.numpy()).mean())
+    row = {**row, "accuracy": accuracy, "seconds": time.perf_counter() - start}
+    print(f"K={row['shots_per_class']:>3} seed {row['seed']} {row['source']:<17} {row['method']:<8} acc {accuracy:.3f} ({row['seconds']:.0f}s)", flush=True)
+    return row
+
+
+def target_split(params: dict, source: str, shots: str, seed: int) -> Prepared:
     series = {**params["prepare"]["series"], "source": source, "target": TARGET, "shots_per_class": shots if shots == "all" else int(shots)}
-    data = prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
-    meta, n_classes, test = data.meta, len(data.classes), data.split("target", "test")
-    transfer, model_params, cfg = data.transfer_data(), params["model"], params["finetune"]
-    records = []
+    return prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
 
-    def record(method: str, model, start: float) -> None:
-        accuracy = float((baselines.torch_model(model, test, device)[0] == test.labels.numpy()).mean())
-        records.append({"source": source if method != "scratch" else "-", "method": method, "shots_per_class": shots, "seed": seed,
-                        "accuracy": accuracy, "seconds": time.perf_counter() - start})
-        print(f"K={shots:>3} seed {seed} {records[-1]['source']:<17} {method:<8} acc {accuracy:.3f} ({records[-1]['seconds']:.0f}s)", flush=True)
 
-    if with_scratch:
-        start = time.perf_counter()
-        record("scratch", train_from_scratch(model_params, meta["input_shape"], n_classes, 1.0, cfg, transfer, device, seed), start)
-    start = time.perf_counter()
-    pretrained, _ = pretrain(model_params, params["pretrain"], meta["input_shape"], len(data.source_classes), 1.0,
-                             data.split("source", "train"), data.split("source", "val"), device, seed)
-    for strategy in [s for s in strategies if s != "scratch"]:
-        model = from_pretrained(pretrained.state_dict(), model_params, meta["input_shape"], n_classes, 1.0, {**cfg, "strategy": strategy}, same_classes=False)
-        finetune(model, {**cfg, "strategy": strategy}, transfer, device, seed)
-        record(strategy, model, start)
-        start = time.perf_counter()
+def run(params: dict, source: str, seed: int, shots_list: list[str], strategies: list[str], with_scratch: bool, selection: str) -> list[dict]:
+    """One source, one seed: pretrain once (the source does not depend on K), then for each K every strategy
+    (and scratch, which needs no source) on the same target split."""
+    device = runtime.configure(params["runtime"], seed)
+    model_params, cfg, records = params["model"], params["finetune"], []
+    transfers, pretrained = [s for s in strategies if s != "scratch"], None
+    for shots in shots_list:
+        data = target_split(params, source, shots, seed)
+        meta, n_classes, test = data.meta, len(data.classes), data.split("target", "test")
+        transfer = without_selection(data.transfer_data(), shots) if selection == "last" else data.transfer_data()
+        row = {"shots_per_class": shots, "seed": seed}
+        if with_scratch:
+            start = time.perf_counter()
+            model = train_from_scratch(model_params, meta["input_shape"], n_classes, 1.0, cfg, transfer, device, seed)
+            records.append(scored(model, test, device, start, {"source": "-", "method": "scratch", **row}))
+        if transfers and pretrained is None:
+            start = time.perf_counter()
+            pretrained, _ = pretrain(model_params, params["pretrain"], meta["input_shape"], len(data.source_classes), 1.0,
+                                     data.split("source", "train"), monitored(data.split("source", "val")), device, seed)
+            print(f"seed {seed} pretrained on {source} ({time.perf_counter() - start:.0f}s)", flush=True)
+        for strategy in transfers:
+            start = time.perf_counter()
+            model = from_pretrained(pretrained.state_dict(), model_params, meta["input_shape"], n_classes, 1.0, {**cfg, "strategy": strategy}, same_classes=False)
+            finetune(model, {**cfg, "strategy": strategy}, transfer, device, seed)
+            records.append(scored(model, test, device, start, {"source": source, "method": strategy, **row}))
     return records
 
 
@@ -105,6 +137,8 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=["scratch", *STRATEGIES])
     parser.add_argument("--shots", nargs="+", default=["all", "3"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--selection", choices=["val", "last"], default="val",
+                        help="val: keep the weights best on the target val slice (the pipeline's rule); last: no val slice, keep the last weights")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="params overrides, e.g. finetune.epochs=100")
     parser.add_argument("--merge", nargs="+", type=Path, help="render one table from series.json files of runs with the same --set")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -114,21 +148,25 @@ def main() -> None:
         overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
     if args.merge:
         runs = [json.loads(path.read_text()) for path in args.merge]
-        if any(r["overrides"] != runs[0]["overrides"] for r in runs):
-            sys.exit("--merge: the runs used different --set overrides; their rows are not comparable")
-        overrides, records = runs[0]["overrides"], [record for r in runs for record in r["records"]]
+        # Files written before --selection existed selected on val.
+        settings = [(r["overrides"], r.get("selection", "val")) for r in runs]
+        if any(setting != settings[0] for setting in settings):
+            sys.exit("--merge: the runs used different --set overrides or --selection; their rows are not comparable")
+        (overrides, args.selection), records = settings[0], [record for r in runs for record in r["records"]]
     else:
         params = with_overrides(load_params(), overrides)
         # Scratch does not depend on the source: once per K and seed, with the first source.
-        records = [r for shots in args.shots for source in args.sources for seed in args.seeds
-                   for r in run(params, source, shots, seed, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
+        records = [r for source in args.sources for seed in args.seeds
+                   for r in run(params, source, seed, args.shots, args.strategies, "scratch" in args.strategies and source == args.sources[0], args.selection)]
     frame = pd.DataFrame(records)
     seeds = sorted(frame["seed"].unique().tolist())
     text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds})\n\n"
-            f"Overrides of params.yaml: {overrides or 'none'}\n\n{summary(frame)}\n")
+            f"Overrides of params.yaml: {overrides or 'none'}; model selection: {args.selection}\n\n"
+            f"Training time: {frame['seconds'].sum() / 60:.0f} min of fine-tuning (pretraining not counted). "
+            f"Written by `python {' '.join(sys.argv)}`\n\n{summary(frame)}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "series.md").write_text(text)
-    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "records": records}, indent=2) + "\n")
+    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "selection": args.selection, "records": records}, indent=2) + "\n")
     print(text)
 
 

@@ -35,7 +35,8 @@ def build_model(model_params: dict, input_shape: list[int], n_classes: int, pixe
     dim, heads = model_params["dim"], model_params["heads"]
     if len(input_shape) == 2:
         channels, length = input_shape
-        backbone = SeriesBackbone(channels, length, dim, model_params["depth"], heads, model_params["max_tokens"])
+        backbone = SeriesBackbone(channels, length, dim, model_params["depth"], heads, model_params["max_tokens"],
+                                  model_params["series_stem"])
     else:
         channels, height, width = input_shape
         backbone = Backbone(channels, (height, width), dim, model_params["depth"], heads, model_params["max_grid"])
