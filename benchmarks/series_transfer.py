@@ -74,11 +74,12 @@ def monitored(val: Split, size: int = 128) -> Split:
 def without_selection(data: TransferData, shots: str) -> TransferData:
     """Nothing is selected on, so finetune keeps the last weights; with K=all the val slice trains too, so
     the labels are the whole train file, as in Fawaz et al. (K=3 keeps its 3 labels a class)."""
-    train = data.target_train
+    train, val, unlabelled = data.target_train, data.target_val, data.target_unlabelled
     if shots == "all":
-        val = data.target_val
         train = Split(torch.cat([train.images, val.images]), torch.cat([train.labels, val.labels]))
-    return TransferData(data.source_train, train, None, torch.cat([data.target_pool, data.target_val.images]))
+    else:
+        unlabelled = torch.cat([unlabelled, val.images])
+    return TransferData(data.source_train, train, None, unlabelled)
 
 
 def scored(model, test: Split, device, start: float, row: dict) -> dict:

@@ -32,12 +32,13 @@ def load_benchmark():
     return module
 
 
-@pytest.mark.parametrize(("shots", "n_train"), [("all", 5), ("3", 3)])
-def test_selection_last_trains_on_the_val_slice_only_with_every_label(shots, n_train):
+@pytest.mark.parametrize(("shots", "n_train", "n_unlabelled"), [("all", 5, 6), ("3", 3, 8)])
+def test_selection_last_trains_on_the_val_slice_only_with_every_label(shots, n_train, n_unlabelled):
     """--selection last: no val slice to select on; with K=all its series train too (the whole train file)."""
     bench = load_benchmark()
     split = lambda n: Split(torch.randn(n, 1, 8), torch.arange(n))  # noqa: E731
     data = TransferData(split(4), split(3), split(2), torch.randn(6, 1, 8))
     chosen = bench.without_selection(data, shots)
     assert chosen.target_val is None and len(chosen.target_train.labels) == n_train
-    assert len(chosen.target_pool) == 8
+    assert len(chosen.target_unlabelled) == n_unlabelled  # K=3: the unused val series join the unlabelled
+    assert len(chosen.target_pool) == 6 + 3 + 2
