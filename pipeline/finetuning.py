@@ -83,10 +83,16 @@ def source_subset(data: TransferData, seed: int) -> Split:
 def moving_average(model: torch.nn.Module, decay: float) -> AveragedModel:
     """An exponential moving average of `model`'s weights whose decay warms up as (1 + t) / (10 + t) toward
     `decay`: a k-shot run has only a few hundred steps, and a fixed 0.99 would still remember the random head."""
-    def update(averaged: torch.Tensor, current: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], steps: torch.Tensor) -> None:
+        # One host read per step for all tensors, not one per parameter (each is a sync on a GPU).
         weight = min(decay, (1 + steps.item()) / (10 + steps.item()))
-        return averaged + (current - averaged) * (1 - weight)
-    return AveragedModel(model, avg_fn=update, use_buffers=True)
+        for average, value in zip(averaged, current):
+            if average.is_floating_point():
+                average.lerp_(value, 1 - weight)
+            else:  # counters such as BatchNorm's num_batches_tracked
+                average.copy_(value)
+    return AveragedModel(model, multi_avg_fn=update, use_buffers=True)
 
 
 def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:

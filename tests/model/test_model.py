@@ -78,6 +78,16 @@ def test_the_moving_average_warms_up_then_holds_its_decay():
         torch.testing.assert_close(ema.module.classifier.bias.detach(), expected)
 
 
+def test_the_moving_average_carries_batchnorm_statistics_and_counters():
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    ema = moving_average(net, 0.9)
+    for _ in range(3):
+        net(torch.randn(8, 3))
+        ema.update_parameters(net)
+    assert ema.module[1].num_batches_tracked.item() == 3
+    assert 0 < ema.module[1].running_mean.abs().sum() < float("inf")
+
+
 def test_the_moving_average_is_what_val_scores_and_what_finetune_keeps():
     net = model()
     ema = moving_average(net, 0.9)
