@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--shots", nargs="+", choices=SHOTS, help="labels per class, 0 = unsupervised adaptation; default: all five (quick: 0 5)")
     parser.add_argument("--methods", nargs="+", default=DEFAULT_METHODS,
                         help=f"'all', or any of {BASELINES + list(METHODS)}; default: {DEFAULT_METHODS}")
-    parser.add_argument("--workers", type=int, default=2, help="seeds run in parallel processes, one torch thread each")
+    parser.add_argument("--workers", type=int, default=2, help="processes pretraining seeds, then running (seed, K) jobs, one torch thread each")
     parser.add_argument("--out", type=Path, default=Path("reports/benchmark"))
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the reports to MLflow")
     parser.add_argument("--method", action="append", default=[], metavar="NAME=JSON",
