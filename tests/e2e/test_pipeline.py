@@ -55,6 +55,15 @@ def test_second_repro_is_a_noop(tiny_workspace):
         assert f"Stage '{stage}' didn't change, skipping" in out
 
 
+def test_bytecode_caches_do_not_make_stages_stale(tiny_workspace):
+    """A .pyc embeds its source's mtime, so it differs on every clone: hashed as a dependency, it would make
+    the committed dvc.lock stale on every fresh checkout."""
+    cache = tiny_workspace / "pipeline" / "models" / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "stray.cpython-312.pyc").write_bytes(b"bytecode of another checkout")
+    assert "up to date" in dvc(tiny_workspace, "status").stdout
+
+
 def test_param_change_reruns_only_the_stages_that_depend_on_it(own_workspace):
     params_file = own_workspace / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
