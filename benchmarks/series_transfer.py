@@ -4,7 +4,7 @@
     python benchmarks/series_transfer.py --quick        # a tiny run for tests
     python benchmarks/series_transfer.py --sources GunPoint --strategies full --shots all --seeds 0 1 2 \\
         --set model.dim=64 finetune.epochs=100
-    python benchmarks/series_transfer.py --selection last   # train on the whole train file and keep the last weights
+    python benchmarks/series_transfer.py --set prepare.series.val_per_class=2   # select on a val slice instead of the last weights
     python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
 
 Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline import baselines, runtime  # noqa: E402
 from pipeline.data.prepared import Prepared  # noqa: E402
 from pipeline.data.tables import write_json, write_table  # noqa: E402
-from pipeline.finetuning import TransferData, finetune, from_pretrained, train_from_scratch  # noqa: E402
+from pipeline.finetuning import finetune, from_pretrained, train_from_scratch  # noqa: E402
 from pipeline.params import load_params  # noqa: E402
 from pipeline.pretraining import pretrain  # noqa: E402
 from pipeline.series.prepare_series import series_tables  # noqa: E402
@@ -71,17 +71,6 @@ def monitored(val: Split, size: int = 128) -> Split:
     return Split(val.images[::every][:size], val.labels[::every][:size])
 
 
-def without_selection(data: TransferData, shots: str) -> TransferData:
-    """Nothing is selected on, so finetune keeps the last weights; with K=all the val slice trains too, so
-    the labels are the whole train file, as in Fawaz et al. (K=3 keeps its 3 labels a class)."""
-    train, val, unlabelled = data.target_train, data.target_val, data.target_unlabelled
-    if shots == "all":
-        train = Split(torch.cat([train.images, val.images]), torch.cat([train.labels, val.labels]))
-    else:
-        unlabelled = torch.cat([unlabelled, val.images])
-    return TransferData(data.source_train, train, None, unlabelled)
-
-
 def scored(model, test: Split, device, start: float, row: dict) -> dict:
     """`row` with the model's test accuracy and the seconds since `start`; printed as it comes."""
     accuracy = float((baselines.torch_model(model, test, device)[0] == test.labels.numpy()).mean())
@@ -95,7 +84,7 @@ def target_split(params: dict, source: str, shots: str, seed: int) -> Prepared:
     return prepared_in_memory(*series_tables({**params, "seed": seed, "prepare": {**params["prepare"], "series": series}}))
 
 
-def run(params: dict, source: str, seed: int, shots_list: list[str], strategies: list[str], with_scratch: bool, selection: str) -> list[dict]:
+def run(params: dict, source: str, seed: int, shots_list: list[str], strategies: list[str], with_scratch: bool) -> list[dict]:
     """One source, one seed: pretrain once (the source does not depend on K), then for each K every strategy
     (and scratch, which needs no source) on the same target split."""
     device = runtime.configure(params["runtime"], seed)
@@ -104,7 +93,7 @@ def run(params: dict, source: str, seed: int, shots_list: list[str], strategies:
     for shots in shots_list:
         data = target_split(params, source, shots, seed)
         meta, n_classes, test = data.meta, len(data.classes), data.split("target", "test")
-        transfer = without_selection(data.transfer_data(), shots) if selection == "last" else data.transfer_data()
+        transfer = data.transfer_data()
         row = {"shots_per_class": shots, "seed": seed}
         if with_scratch:
             start = time.perf_counter()
@@ -138,8 +127,6 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=["scratch", *STRATEGIES])
     parser.add_argument("--shots", nargs="+", default=["all", "3"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--selection", choices=["val", "last"], default="val",
-                        help="val: keep the weights best on the target val slice (the pipeline's rule); last: no val slice, keep the last weights")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="params overrides, e.g. finetune.epochs=100")
     parser.add_argument("--merge", nargs="+", type=Path, help="render one table from series.json files of runs with the same --set")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -149,25 +136,23 @@ def main() -> None:
         overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
     if args.merge:
         runs = [json.loads(path.read_text()) for path in args.merge]
-        # Files written before --selection existed selected on val.
-        settings = [(r["overrides"], r.get("selection", "val")) for r in runs]
-        if any(setting != settings[0] for setting in settings):
-            sys.exit("--merge: the runs used different --set overrides or --selection; their rows are not comparable")
-        (overrides, args.selection), records = settings[0], [record for r in runs for record in r["records"]]
+        if any(r["overrides"] != runs[0]["overrides"] for r in runs):
+            sys.exit("--merge: the runs used different --set overrides; their rows are not comparable")
+        overrides, records = runs[0]["overrides"], [record for r in runs for record in r["records"]]
     else:
         params = with_overrides(load_params(), overrides)
         # Scratch does not depend on the source: once per K and seed, with the first source.
         records = [r for source in args.sources for seed in args.seeds
-                   for r in run(params, source, seed, args.shots, args.strategies, "scratch" in args.strategies and source == args.sources[0], args.selection)]
+                   for r in run(params, source, seed, args.shots, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
     frame = pd.DataFrame(records)
     seeds = sorted(frame["seed"].unique().tolist())
     text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds})\n\n"
-            f"Overrides of params.yaml: {overrides or 'none'}; model selection: {args.selection}\n\n"
+            f"Overrides of params.yaml: {overrides or 'none'}\n\n"
             f"Training time: {frame['seconds'].sum() / 60:.0f} min of fine-tuning (pretraining not counted). "
             f"Written by `python {' '.join(sys.argv)}`\n\n{summary(frame)}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "series.md").write_text(text)
-    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "selection": args.selection, "records": records}, indent=2) + "\n")
+    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "records": records}, indent=2) + "\n")
     print(text)
 
 

@@ -26,7 +26,7 @@ NO_EXTRAS = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_traini
 class TransferData:
     source_train: Split
     target_train: Split | None  # None: no target labels at all (unsupervised domain adaptation)
-    target_val: Split | None
+    target_val: Split | None  # None: no val slice (val_per_class 0), so the last weights are kept
     # Target training images without labels (never val or test): what self-training pseudo-labels.
     target_unlabelled: torch.Tensor
 
@@ -97,7 +97,8 @@ def moving_average(model: torch.nn.Module, decay: float) -> AveragedModel:
 
 def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
     """Train through the strategy's phases; keep the weights that scored best on the labelled target val
-    slice. Without target labels the source is the supervised task and the last weights are kept. With
+    slice. Without a val slice the last weights are kept; without target labels the source is the
+    supervised task, and the last weights are kept too. With
     `ema_decay` > 0 the kept weights are the exponential moving average of the trained ones, which also
     gives self-training its pseudo-labels (a mean teacher, Tarvainen & Valpola 2017)."""
     labelled = data.target_train is not None

@@ -23,6 +23,11 @@ def _class_counts(frame: pd.DataFrame, split: str, n_classes: int) -> pd.Series:
     return labels.value_counts().reindex(range(n_classes), fill_value=0)
 
 
+def target_split_names(val_per_class: int) -> list[str]:
+    """The target table's splits; without a val slice (val_per_class 0) no class needs a 'val' row."""
+    return ["train", *(["val"] if val_per_class else []), "test", UNLABELLED]
+
+
 def sample_schema(*, domain: str, splits: list[str], n_classes: int, pixel_max: float, shots_per_class: int | str | None = None) -> pa.DataFrameSchema:
     """The gate for one domain's table. `shots_per_class` (target only) demands exactly k train rows per class."""
     checks = [

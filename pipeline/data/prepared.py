@@ -49,7 +49,8 @@ class Prepared:
     def transfer_data(self) -> TransferData:
         target_train = self.split("target", "train")
         unlabelled = torch.from_numpy(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
-        return TransferData(self.split("source", "train"), target_train, self.split("target", "val"), unlabelled)
+        val = self.split("target", "val")  # empty when val_per_class is 0: nothing to select on
+        return TransferData(self.split("source", "train"), target_train, val if len(val.labels) else None, unlabelled)
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.data.tables import UNLABELLED, to_frame
-from pipeline.schemas import validate_or_exit
+from pipeline.schemas import target_split_names, validate_or_exit
 from pipeline.series.length import apply_rule
 from pipeline.series.schemas import series_schema
 from pipeline.series.ts_format import load_split
@@ -65,7 +65,7 @@ def series_tables(params: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     # The source fixes the model's input shape; the target's gate demands the same shape.
     gate = dict(channels=channels, length=length, equal_length=cfg["length_rule"] == "none")
     source = validate_or_exit(source, series_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), **gate), "source")
-    target = validate_or_exit(target, series_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(classes),
+    target = validate_or_exit(target, series_schema(domain="target", splits=target_split_names(cfg["val_per_class"]), n_classes=len(classes),
                                                     shots_per_class=cfg["shots_per_class"], **gate), "target")
     # As for images, nothing in meta depends on the target split; no label is shared, so every target class is new.
     meta = {"modality": "series", "input_shape": [channels, length], "classes": classes, "source_classes": source_classes,

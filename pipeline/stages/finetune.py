@@ -1,4 +1,5 @@
-"""Stage 3: fine-tune the pretrained model on the target k-shot set; select on the validation slice only."""
+"""Stage 3: fine-tune the pretrained model on the target k-shot set; select on the validation slice only
+(or keep the last weights when val_per_class is 0)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -12,6 +13,7 @@ from pipeline.finetuning import finetune, from_pretrained
 from pipeline.params import load_params
 
 HISTORY_PLOT = Path("plots/finetune_history.csv")
+HISTORY_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "phase"]
 
 
 def main() -> None:
@@ -26,11 +28,19 @@ def main() -> None:
         transfer = data.transfer_data()
         history = finetune(model, cfg, transfer, device, seed)
         checkpoints.save(model.cpu(), checkpoints.FINETUNED)
-        write_atomic(HISTORY_PLOT, lambda tmp: pd.DataFrame(history).to_csv(tmp, index=False))
+        # Empty val columns without a val slice: the plot in dvc.yaml names them whatever the params.
+        frame = pd.DataFrame(history).reindex(columns=[*history[0], *[c for c in HISTORY_COLUMNS if c not in history[0]]])
+        write_atomic(HISTORY_PLOT, lambda tmp: frame.to_csv(tmp, index=False))
         tracking.log_history([{k: v for k, v in r.items() if k != "phase"} for r in history], "finetune")
-        best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
-        tracking.record_metrics("finetune", {"target_val_accuracy": best["val_accuracy"], "target_val_loss": best["val_loss"],
-                                             "best_epoch": best["epoch"], "train_samples": len(transfer.target_train.labels)})
+        tracking.record_metrics("finetune", {**kept_epoch(history), "train_samples": len(transfer.target_train.labels)})
+
+
+def kept_epoch(history: list[dict]) -> dict:
+    """The metrics of the epoch whose weights finetune kept: the best on val, or the last without a val slice."""
+    if "val_accuracy" not in history[0]:
+        return {"kept_epoch": history[-1]["epoch"], "selection": "last (no val slice)"}
+    best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
+    return {"target_val_accuracy": best["val_accuracy"], "target_val_loss": best["val_loss"], "kept_epoch": best["epoch"], "selection": "best val"}
 
 
 if __name__ == "__main__":

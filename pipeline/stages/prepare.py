@@ -12,7 +12,7 @@ from pipeline.data.recipes import Domain, load_domain
 from pipeline.data.splits import source_splits, target_splits
 from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
 from pipeline.params import load_params
-from pipeline.schemas import sample_schema, validate_all_or_exit
+from pipeline.schemas import sample_schema, target_split_names, validate_all_or_exit
 from pipeline.series.prepare_series import series_tables
 
 OUT_DIR = Path("data/prepared")
@@ -51,7 +51,7 @@ def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     # Gate both tables before writing either: a failure leaves no new output behind.
     gated = validate_all_or_exit({
         "source": (source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), pixel_max=image["pixel_max"])),
-        "target": (target_frame, sample_schema(domain="target", splits=["train", "val", "test", UNLABELLED], n_classes=len(target.classes),
+        "target": (target_frame, sample_schema(domain="target", splits=target_split_names(t["val_per_class"]), n_classes=len(target.classes),
                                                pixel_max=image["pixel_max"], shots_per_class=t["shots_per_class"])),
     })
     # Nothing in meta depends on the target split, so a new k does not make pretraining stale.

@@ -1,8 +1,12 @@
 import numpy as np
+import pandas as pd
+import pandera.pandas as pa
 import pytest
 
+from pipeline.data.prepared import Prepared
 from pipeline.data.splits import source_splits, target_splits
-from pipeline.data.tables import UNLABELLED
+from pipeline.data.tables import UNLABELLED, to_frame, write_json, write_table
+from pipeline.schemas import sample_schema, target_split_names
 
 LABELS = np.repeat(np.arange(10), 40)
 
@@ -41,3 +45,21 @@ def test_too_few_samples_names_class():
 def test_source_val_fraction():
     split = source_splits(1000, 0.1, seed=3)
     assert (split == "val").sum() == 100
+
+
+def test_without_a_val_slice_the_gate_passes_and_finetune_gets_no_val(tmp_path):
+    """val_per_class 0: no class needs a 'val' row, and the prepared data hands finetune nothing to select on."""
+    split = make(val_per_class=0, shots_per_class="all")
+    assert not (split == "val").any() and (split == "train").sum() == 200
+    labels = pd.array(LABELS, dtype="Int64")
+    target = to_frame(np.zeros((len(LABELS), 1, 2, 2)), labels, [f"t{i}" for i in range(len(LABELS))], "target", split)
+    with pytest.raises(pa.errors.SchemaErrors, match="class_coverage_val"):
+        sample_schema(domain="target", splits=target_split_names(3), n_classes=10, pixel_max=16).validate(target, lazy=True)
+    sample_schema(domain="target", splits=target_split_names(0), n_classes=10, pixel_max=16).validate(target, lazy=True)
+
+    source = to_frame(np.zeros((4, 1, 2, 2)), np.arange(4), [f"s{i}" for i in range(4)], "source", "train")
+    for name, frame in (("source", source), ("target", target)):
+        write_table(frame, tmp_path / f"{name}.parquet")
+    write_json({"input_shape": [1, 2, 2], "classes": [str(c) for c in range(10)]}, tmp_path / "meta.json")
+    data = Prepared(tmp_path).transfer_data()
+    assert data.target_val is None and len(data.target_train.labels) == 200
