@@ -61,6 +61,7 @@ METHODS = {
     "uda: CORAL": PLAIN | {"strategy": "full", "adaptation": "coral"},
     "uda: self-training": PLAIN | {"strategy": "full", "self_training": 1.0},
     "uda: self-training + DANN": PLAIN | {"strategy": "full", "self_training": 1.0, "adaptation": "dann"},
+    "uda: self-training, class-balanced": PLAIN | {"strategy": "full", "self_training": 1.0, "pseudo_class_balanced": True},
 }
 BASELINES = ["source-only", "scratch", "logreg (pixels)", "rbf-svm (pixels)", "linear probe"]
 # What `make benchmark` runs: the baselines against the defaults, with and without target labels.

@@ -69,7 +69,8 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
     # no better than the moving average alone, at twice the cost.
     if cfg["self_training"] and len(data.target_unlabelled):
         unlabelled = data.target_unlabelled
-        losses.append(PseudoLabelLoss(unlabelled, augmentation_for(unlabelled), cfg["self_training"], cfg["pseudo_threshold"], batch, seed, teacher))
+        losses.append(PseudoLabelLoss(unlabelled, augmentation_for(unlabelled), cfg["self_training"], cfg["pseudo_threshold"], batch, seed, teacher,
+                                      class_balanced=cfg["pseudo_class_balanced"]))
     return losses
 
 

@@ -1,11 +1,14 @@
+import pytest
 import torch
 
 from pipeline.adaptation.coral import CoralLoss, coral_distance
 from pipeline.adaptation.dann import DomainAdversarialLoss, GradientReversal
 from pipeline.adaptation.l2sp import L2SP
-from pipeline.adaptation.self_training import PseudoLabelLoss
+from pipeline.adaptation.self_training import ClassBalancedThreshold, PseudoLabelLoss
 from pipeline.augment import random_affine
+from pipeline.finetuning import TransferData, auxiliary_losses
 from pipeline.models import build_model
+from pipeline.training import Split
 from tests.workspace import tiny_params
 
 
@@ -81,3 +84,24 @@ def test_pseudo_labels_come_from_the_teacher_and_train_only_the_student():
     bias_grad = student.classifier.bias.grad
     assert bias_grad[9] < 0 and (bias_grad[:9] > 0).all()
     assert all(p.grad is None for p in teacher.parameters())
+
+
+def test_class_balanced_threshold_lowers_the_bar_for_rarely_predicted_classes():
+    threshold = ClassBalancedThreshold(0.9, momentum=0.5)
+    # Class 0 takes most of the probability mass; class 1 is predicted, but less often and less surely.
+    probabilities = torch.tensor([[0.95, 0.05], [0.95, 0.05], [0.95, 0.05], [0.3, 0.7]])
+    bars = threshold(probabilities)
+    share = probabilities.mean(0)
+    assert torch.allclose(bars, torch.tensor([0.9, 0.9, 0.9, 0.9 * share[1] / share[0]]))
+    # The moving average: a batch of only class-1 predictions moves the shares halfway toward it.
+    threshold(torch.tensor([[0.0, 1.0]]))
+    assert torch.allclose(threshold.class_mass, 0.5 * share + 0.5 * torch.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("balanced", [True, False])
+def test_params_switch_the_class_balanced_threshold(balanced):
+    split = Split(torch.rand(4, 1, 8, 8) * 16, torch.arange(4))
+    data = TransferData(split, split, None, torch.rand(6, 1, 8, 8) * 16)
+    cfg = {**tiny_params()["finetune"], "pseudo_class_balanced": balanced}
+    (loss,) = auxiliary_losses(model(), cfg, data, seed=0)
+    assert isinstance(loss.threshold, ClassBalancedThreshold) == balanced
