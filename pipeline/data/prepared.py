@@ -48,7 +48,8 @@ class Prepared:
 
     def transfer_data(self) -> TransferData:
         target_train = self.split("target", "train")
-        unlabelled = torch.from_numpy(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
+        # A copy: the pixel block can come back from pandas read-only, which torch warns about.
+        unlabelled = torch.tensor(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
         val = self.split("target", "val")  # empty when val_per_class is 0: nothing to select on
         return TransferData(self.split("source", "train"), target_train, val if len(val.labels) else None, unlabelled)
 
