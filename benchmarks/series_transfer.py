@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -29,7 +29,7 @@ def main() -> None:
         history = finetune(model, cfg, transfer, device, seed)
         checkpoints.save(model.cpu(), checkpoints.FINETUNED)
         # Empty val columns without a val slice: the plot in dvc.yaml names them whatever the params.
-        frame = pd.DataFrame(history).reindex(columns=[*history[0], *[c for c in HISTORY_COLUMNS if c not in history[0]]])
+        frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
         write_atomic(HISTORY_PLOT, lambda tmp: frame.to_csv(tmp, index=False))
         tracking.log_history([{k: v for k, v in r.items() if k != "phase"} for r in history], "finetune")
         tracking.record_metrics("finetune", {**kept_epoch(history), "train_samples": len(transfer.target_train.labels)})
