@@ -57,16 +57,20 @@ METHODS = {
     "full + DANN": PLAIN | {"strategy": "full", "adaptation": "dann"},
     "full + CORAL": PLAIN | {"strategy": "full", "adaptation": "coral"},
     "full + self-training": PLAIN | {"strategy": "full", "self_training": 1.0},
+    "full + information max": PLAIN | {"strategy": "full", "information_max": 1.0},
     "uda: DANN": PLAIN | {"strategy": "full", "adaptation": "dann"},
     "uda: CORAL": PLAIN | {"strategy": "full", "adaptation": "coral"},
     "uda: self-training": PLAIN | {"strategy": "full", "self_training": 1.0},
     "uda: self-training + DANN": PLAIN | {"strategy": "full", "self_training": 1.0, "adaptation": "dann"},
     "uda: self-training, class-balanced": PLAIN | {"strategy": "full", "self_training": 1.0, "pseudo_class_balanced": True},
+    "uda: information max": PLAIN | {"strategy": "full", "information_max": 1.0},
+    "uda: self-training + information max": PLAIN | {"strategy": "full", "self_training": 1.0, "information_max": 1.0},
+    "uda: default (params.yaml)": {},
 }
 BASELINES = ["source-only", "scratch", "logreg (pixels)", "rbf-svm (pixels)", "linear probe"]
 # What `make benchmark` runs: the baselines against the defaults, with and without target labels.
 # `--methods all` adds every head and strategy above.
-DEFAULT_METHODS = BASELINES + ["uda: self-training", "default (params.yaml)"]
+DEFAULT_METHODS = BASELINES + ["uda: default (params.yaml)", "default (params.yaml)"]
 QUICK = {"n_samples": 1500, "pretrain_epochs": 2, "finetune_epochs": 4, "head_epochs": 2, "dim": 32, "max_grid": 4}
 
 

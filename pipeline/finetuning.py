@@ -9,6 +9,7 @@ from torch.optim.swa_utils import AveragedModel
 
 from pipeline.adaptation.coral import CoralLoss
 from pipeline.adaptation.dann import DomainAdversarialLoss
+from pipeline.adaptation.information_max import InformationMaxLoss
 from pipeline.adaptation.joint import JointSourceLoss
 from pipeline.adaptation.l2sp import L2SP
 from pipeline.adaptation.self_training import PseudoLabelLoss
@@ -19,7 +20,7 @@ from pipeline.training import BestCheckpoint, Split, fit
 
 
 # The finetune options that add a loss or regulariser on top of a strategy, all switched off.
-NO_EXTRAS = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0}
+NO_EXTRAS = {"l2sp": 0.0, "joint_alpha": 0.0, "adaptation": "none", "self_training": 0.0, "information_max": 0.0}
 
 
 @dataclass
@@ -65,6 +66,8 @@ def auxiliary_losses(model: TransferModel, cfg: dict, data: TransferData, seed: 
         losses.append(CoralLoss(data.source_train.images, data.target_pool, cfg["adaptation_weight"], batch, seed))
     elif cfg["adaptation"] != "none":
         raise ValueError(f"finetune.adaptation must be none, dann or coral, got {cfg['adaptation']!r}")
+    if cfg["information_max"]:
+        losses.append(InformationMaxLoss(data.target_pool, cfg["information_max"], batch, seed))
     # With every image labelled (K = all) there is nothing to pseudo-label: the benchmark measured it as
     # no better than the moving average alone, at twice the cost.
     if cfg["self_training"] and len(data.target_unlabelled):

@@ -3,6 +3,7 @@ import torch
 
 from pipeline.adaptation.coral import CoralLoss, coral_distance
 from pipeline.adaptation.dann import DomainAdversarialLoss, GradientReversal
+from pipeline.adaptation.information_max import InformationMaxLoss, information_max_loss
 from pipeline.adaptation.l2sp import L2SP
 from pipeline.adaptation.self_training import ClassBalancedThreshold, PseudoLabelLoss
 from pipeline.augment import random_affine
@@ -65,6 +66,24 @@ def test_pseudo_labels_use_only_confident_predictions():
     assert PseudoLabelLoss(images, random_affine, weight=1.0, threshold=0.0, batch_size=8, seed=0)(net).item() > 0
 
 
+def test_information_max_rewards_confident_predictions_spread_over_the_classes():
+    confident_and_diverse = torch.eye(4) * 50
+    confident_one_class = torch.zeros(4, 4)
+    confident_one_class[:, 0] = 50
+    unsure = torch.zeros(4, 4)
+    # Its minimum, -log(classes), is reached only by sure predictions that cover every class equally.
+    assert information_max_loss(confident_and_diverse).item() == pytest.approx(-torch.log(torch.tensor(4.0)).item(), abs=1e-4)
+    assert information_max_loss(confident_one_class).item() == pytest.approx(0.0, abs=1e-4)
+    assert information_max_loss(unsure).item() == pytest.approx(0.0, abs=1e-4)
+
+
+def test_information_max_trains_the_model_on_unlabelled_images():
+    net = model()
+    loss = InformationMaxLoss(torch.rand(16, 1, 8, 8) * 16, weight=0.5, batch_size=8, seed=0)(net)
+    loss.backward()
+    assert next(net.backbone.parameters()).grad.abs().sum() > 0
+
+
 def test_random_affine_keeps_shape_and_range():
     images = torch.rand(10, 1, 8, 8) * 16
     out = random_affine(images, torch.Generator().manual_seed(0))
@@ -105,3 +124,14 @@ def test_params_switch_the_class_balanced_threshold(balanced):
     cfg = {**tiny_params()["finetune"], "pseudo_class_balanced": balanced}
     (loss,) = auxiliary_losses(model(), cfg, data, seed=0)
     assert isinstance(loss.threshold, ClassBalancedThreshold) == balanced
+
+
+def test_params_switch_information_max_on_and_off():
+    split = Split(torch.rand(4, 1, 8, 8) * 16, torch.arange(4))
+    data = TransferData(split, split, None, torch.rand(6, 1, 8, 8) * 16)
+    cfg = {**tiny_params()["finetune"], "self_training": 0.0}
+    assert auxiliary_losses(model(), {**cfg, "information_max": 0.0}, data, seed=0) == []
+    (loss,) = auxiliary_losses(model(), {**cfg, "information_max": 0.3}, data, seed=0)
+    assert isinstance(loss, InformationMaxLoss) and loss.weight == 0.3
+    # It sees every target training image, labelled or not.
+    assert len(loss.target.tensors[0]) == 10
