@@ -45,6 +45,11 @@ def run_experiment(name: str, overrides: list[str], workspace: Path, run_env: di
     return json.loads((workspace / EVALUATE_METRICS).read_text())
 
 
+def gain(value: float | None) -> str:
+    """n/a without target labels: no baseline without source data can train."""
+    return "n/a" if value is None else f"{value:+.4f}"
+
+
 def comparison_table(rows: list[dict]) -> str:
     """Markdown, best fine-tuned accuracy first; `transfer gain` is over the best baseline that
     uses no source data, as evaluate defines it."""
@@ -52,7 +57,7 @@ def comparison_table(rows: list[dict]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in sorted(rows, key=lambda r: -r["metrics"]["finetuned"]["accuracy"]):
         scores = [f"{row['metrics']['finetuned'][key]:.4f}" for key in COLUMNS]
-        lines.append(f"| {row['strategy']} | {row['shots']} | {' | '.join(scores)} | {row['metrics']['transfer_gain']:+.4f} | {row['experiment']} |")
+        lines.append(f"| {row['strategy']} | {row['shots']} | {' | '.join(scores)} | {gain(row['metrics']['transfer_gain'])} | {row['experiment']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -23,9 +23,11 @@ def _class_counts(frame: pd.DataFrame, split: str, n_classes: int) -> pd.Series:
     return labels.value_counts().reindex(range(n_classes), fill_value=0)
 
 
-def target_split_names(val_per_class: int) -> list[str]:
-    """The target table's splits; without a val slice (val_per_class 0) no class needs a 'val' row."""
-    return ["train", *(["val"] if val_per_class else []), "test", UNLABELLED]
+def target_split_names(val_per_class: int, shots_per_class: int | str) -> list[str]:
+    """The target table's splits; without a val slice (val_per_class 0) no class needs a 'val' row, and
+    without labels (shots_per_class 0, which also means no val slice) none needs a 'train' or 'val' row."""
+    labelled = shots_per_class != 0
+    return [*(["train"] if labelled else []), *(["val"] if val_per_class and labelled else []), "test", UNLABELLED]
 
 
 def sample_schema(*, domain: str, splits: list[str], n_classes: int, pixel_max: float, shots_per_class: int | str | None = None) -> pa.DataFrameSchema:

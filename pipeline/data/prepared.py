@@ -51,7 +51,9 @@ class Prepared:
         # A copy: the pixel block can come back from pandas read-only, which torch warns about.
         unlabelled = torch.tensor(images_of(self.rows("target", UNLABELLED), self.meta["input_shape"]))
         val = self.split("target", "val")  # empty when val_per_class is 0: nothing to select on
-        return TransferData(self.split("source", "train"), target_train, val if len(val.labels) else None, unlabelled)
+        # Empty when shots_per_class is 0: finetune then adapts without target labels.
+        return TransferData(self.split("source", "train"), target_train if len(target_train.labels) else None,
+                            val if len(val.labels) else None, unlabelled)
 
 
 def load_prepared(directory: Path = PREPARED_DIR) -> Prepared:

@@ -19,8 +19,10 @@ from pipeline.series.ts_format import load_split
 
 def kshot_splits(labels: np.ndarray, shots_per_class: int | str, val_per_class: int, seed: int) -> np.ndarray:
     """Split a labelled train file per class: `val_per_class` for validation, `shots_per_class` (or `all`)
-    for training, the rest unlabelled."""
+    for training, the rest unlabelled; with `shots_per_class` 0 every series is unlabelled, val included."""
     split = np.full(len(labels), UNLABELLED, dtype=object)
+    if shots_per_class == 0:
+        return split
     rng = np.random.default_rng(seed)
     for cls in np.unique(labels):
         members = rng.permutation(np.flatnonzero(labels == cls))
@@ -65,7 +67,7 @@ def series_tables(params: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     # The source fixes the model's input shape; the target's gate demands the same shape.
     gate = dict(channels=channels, length=length, equal_length=cfg["length_rule"] == "none")
     source = validate_or_exit(source, series_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), **gate), "source")
-    target = validate_or_exit(target, series_schema(domain="target", splits=target_split_names(cfg["val_per_class"]), n_classes=len(classes),
+    target = validate_or_exit(target, series_schema(domain="target", splits=target_split_names(cfg["val_per_class"], cfg["shots_per_class"]), n_classes=len(classes),
                                                     shots_per_class=cfg["shots_per_class"], **gate), "target")
     # As for images, nothing in meta depends on the target split; no label is shared, so every target class is new.
     meta = {"modality": "series", "input_shape": [channels, length], "classes": classes, "source_classes": source_classes,

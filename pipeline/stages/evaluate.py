@@ -24,16 +24,23 @@ REPORT = Path("reports/evaluate.md")
 NON_TRANSFER = ("scratch", "logreg_pixels", "rbf_svm_pixels")
 
 
+def verdict(metrics: dict) -> str:
+    if metrics["best_non_transfer"] is None:
+        gain = metrics["finetuned"]["accuracy"] - metrics["baselines"]["source_only"]["accuracy"]
+        return (f"No target labels, so no baseline without source data can train. Adapting to the unlabelled target images "
+                f"{'beat' if gain > 0 else 'did NOT beat'} the source model as it was (source_only): {100 * gain:+.1f} accuracy points.")
+    gain = metrics["transfer_gain"]
+    return (f"Transfer {'beat' if gain > 0 else 'did NOT beat'} the best non-transfer baseline ({metrics['best_non_transfer']}): "
+            f"{100 * gain:+.1f} accuracy points.")
+
+
 def report_markdown(metrics: dict, classes: list[str]) -> str:
     rows = {"finetuned": metrics["finetuned"], **metrics["baselines"]}
     lines = ["# Target test set", "", f"{metrics['test_samples']} test images, {metrics['train_samples']} labelled target images for training.", "",
              "| method | accuracy | macro-F1 | NLL | ECE |", "|---|---|---|---|---|"]
     fmt = lambda scores, key: f"{scores[key]:.4f}" if key in scores else "n/a"  # noqa: E731
     lines += [f"| {name} | {fmt(s, 'accuracy')} | {fmt(s, 'macro_f1')} | {fmt(s, 'nll')} | {fmt(s, 'ece')} |" for name, s in rows.items()]
-    gain = metrics["transfer_gain"]
-    verdict = "beat" if gain > 0 else "did NOT beat"
-    lines += ["", f"Transfer {verdict} the best non-transfer baseline ({metrics['best_non_transfer']}): {100 * gain:+.1f} accuracy points.",
-              "", "## Confusion matrix (rows: true, columns: predicted)", "", "| | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
+    lines += ["", verdict(metrics), "", "## Confusion matrix (rows: true, columns: predicted)", "", "| | " + " | ".join(classes) + " |", "|---" * (len(classes) + 1) + "|"]
     lines += [f"| {classes[i]} | " + " | ".join(map(str, row)) + " |" for i, row in enumerate(metrics["confusion_matrix"])]
     return "\n".join(lines) + "\n"
 
@@ -48,29 +55,33 @@ def main() -> None:
         train, test = data.split("target", "train"), data.split("target", "test")
         finetuned = checkpoints.load_finetuned(params, meta)
         pretrained = checkpoints.load_model(checkpoints.PRETRAINED, params["model"], meta, len(data.source_classes))
-        scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
-                                     {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)
-
         predictions = {
             "finetuned": baselines.torch_model(finetuned, test, device),
             # The source model predicts target classes only when both domains have the same ones; else "n/a".
             **({"source_only": baselines.torch_model(pretrained, test, device)} if data.source_classes == data.classes else {}),
-            "scratch": baselines.torch_model(scratch, test, device),
-            "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
-            "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
-            "linear_probe": baselines.linear_probe(pretrained.cpu(), train, test),
         }
+        labelled = len(train.labels) > 0  # shots_per_class 0: unsupervised adaptation, nothing for these to train on
+        if labelled:
+            scratch = train_from_scratch(params["model"], meta["input_shape"], n_classes, meta["pixel_max"],
+                                         {**params["finetune"], "epochs": cfg["scratch_epochs"]}, data.transfer_data(), device, seed)
+            predictions |= {
+                "scratch": baselines.torch_model(scratch, test, device),
+                "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
+                "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
+                "linear_probe": baselines.linear_probe(pretrained.cpu(), train, test),
+            }
         labels = test.labels.numpy()
         scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
-        scores.setdefault("source_only", {})
-        best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"])
+        for name in ("source_only", *NON_TRANSFER, "linear_probe"):
+            scores.setdefault(name, {})
+        best_non_transfer = max(NON_TRANSFER, key=lambda name: scores[name]["accuracy"]) if labelled else None
         predicted = predictions["finetuned"][0]
         finetuned_scores = scores.pop("finetuned")
         metrics = {
             "finetuned": finetuned_scores,
             "baselines": scores,
             "best_non_transfer": best_non_transfer,
-            "transfer_gain": finetuned_scores["accuracy"] - scores[best_non_transfer]["accuracy"],
+            "transfer_gain": finetuned_scores["accuracy"] - scores[best_non_transfer]["accuracy"] if labelled else None,
             "test_samples": len(labels),
             "train_samples": len(train.labels),
             "confusion_matrix": confusion(labels, predicted, n_classes),

@@ -32,7 +32,7 @@ def main() -> None:
         frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
         write_atomic(HISTORY_PLOT, lambda tmp: frame.to_csv(tmp, index=False))
         tracking.log_history([{k: v for k, v in r.items() if k != "phase"} for r in history], "finetune")
-        tracking.record_metrics("finetune", {**kept_epoch(history), "train_samples": len(transfer.target_train.labels)})
+        tracking.record_metrics("finetune", {**kept_epoch(history), "train_samples": 0 if transfer.target_train is None else len(transfer.target_train.labels)})
 
 
 def kept_epoch(history: list[dict]) -> dict:

@@ -51,7 +51,7 @@ def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     # Gate both tables before writing either: a failure leaves no new output behind.
     gated = validate_all_or_exit({
         "source": (source_frame, sample_schema(domain="source", splits=["train", "val"], n_classes=len(source_classes), pixel_max=image["pixel_max"])),
-        "target": (target_frame, sample_schema(domain="target", splits=target_split_names(t["val_per_class"]), n_classes=len(target.classes),
+        "target": (target_frame, sample_schema(domain="target", splits=target_split_names(t["val_per_class"], t["shots_per_class"]), n_classes=len(target.classes),
                                                pixel_max=image["pixel_max"], shots_per_class=t["shots_per_class"])),
     })
     # Nothing in meta depends on the target split, so a new k does not make pretraining stale.
@@ -60,10 +60,20 @@ def build_tables(cfg: dict, seed: int) -> tuple[dict[str, pd.DataFrame], dict]:
     return gated, meta
 
 
+def require_source_classifier_without_labels(cfg: dict, meta: dict) -> None:
+    """Without target labels (shots_per_class 0) only the source classifier can name the target classes."""
+    shots = (cfg["series"] if cfg["recipe"] == "series" else cfg["target"])["shots_per_class"]
+    if shots == 0 and meta["source_classes"] != meta["classes"]:
+        raise SystemExit(f"shots_per_class is 0 (no target labels), but the target classes {meta['classes']} are not the source's "
+                         f"{meta['source_classes']}: without labels only the source classifier can predict them. "
+                         "Map them with prepare.class_map, or label some target images.")
+
+
 def main() -> None:
     params = load_params()
     with tracking.stage_run("prepare"):
         tables, meta = series_tables(params) if params["prepare"]["recipe"] == "series" else build_tables(params["prepare"], params["seed"])
+        require_source_classifier_without_labels(params["prepare"], meta)
         for name, frame in tables.items():
             write_table(frame, OUT_DIR / f"{name}.parquet")
         write_json(meta, OUT_DIR / "meta.json")

@@ -82,3 +82,25 @@ def test_a_new_k_reruns_the_target_side_but_not_pretraining(own_workspace):
     out = dvc(own_workspace, "repro").stdout
     assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
     assert json.loads((own_workspace / "metrics" / "prepare.json").read_text())["target_train"] == 30
+
+
+def test_no_target_labels_adapts_on_the_unlabelled_pool(own_workspace):
+    """shots_per_class 0: unsupervised adaptation through the same stages; val_per_class (3 here) is ignored,
+    since a val slice would be labels, and the baselines that need target labels are n/a."""
+    params_file = own_workspace / "params.yaml"
+    params = yaml.safe_load(params_file.read_text())
+    params["prepare"]["target"]["shots_per_class"] = 0
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    out = dvc(own_workspace, "repro").stdout
+    assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
+    prepared = json.loads((own_workspace / "metrics" / "prepare.json").read_text())
+    assert prepared.get("target_train", 0) == prepared.get("target_val", 0) == 0
+    finetuned = json.loads((own_workspace / "metrics" / "finetune.json").read_text())
+    assert finetuned["train_samples"] == 0 and finetuned["selection"] == "last (no val slice)"
+    metrics = json.loads((own_workspace / "metrics" / "evaluate.json").read_text())
+    assert metrics["best_non_transfer"] is None and metrics["transfer_gain"] is None
+    assert metrics["baselines"]["scratch"] == {} and metrics["baselines"]["source_only"]["accuracy"] > 0.2
+    assert metrics["finetuned"]["accuracy"] > 0.35
+    report = (own_workspace / "reports" / "evaluate.md").read_text()
+    assert "No target labels" in report and "| scratch | n/a |" in report
+    assert json.loads((own_workspace / "metrics" / "export.json").read_text())["batch_64"]["ok"]

@@ -38,10 +38,13 @@ def test_uncached_outputs_come_from_dvc_yaml(tmp_path):
 
 
 def test_comparison_table_puts_the_best_accuracy_first():
-    def row(strategy: str, accuracy: float) -> dict:
+    def row(strategy: str, accuracy: float, shots: int = 1) -> dict:
         scores = {"accuracy": accuracy, "macro_f1": accuracy, "nll": 1.0, "ece": 0.1}
-        return {"strategy": strategy, "shots": 1, "experiment": f"e-{strategy}", "metrics": {"finetuned": scores, "transfer_gain": 0.05}}
-    lines = comparison_table([row("head", 0.5), row("full", 0.7)]).splitlines()
+        # Without target labels (K=0) evaluate has no baseline to compare with: its gain is None.
+        gain = 0.05 if shots else None
+        return {"strategy": strategy, "shots": shots, "experiment": f"e-{strategy}-{shots}", "metrics": {"finetuned": scores, "transfer_gain": gain}}
+    lines = comparison_table([row("head", 0.5), row("full", 0.7), row("full", 0.6, shots=0)]).splitlines()
     assert lines[0].startswith("| strategy | shots/class | accuracy")
-    assert lines[2].startswith("| full | 1 | 0.7000") and lines[3].startswith("| head | 1 | 0.5000")
-    assert "+0.0500 | e-full |" in lines[2]
+    assert lines[2].startswith("| full | 1 | 0.7000") and lines[4].startswith("| head | 1 | 0.5000")
+    assert "+0.0500 | e-full-1 |" in lines[2]
+    assert lines[3].startswith("| full | 0 | 0.6000") and "| n/a | e-full-0 |" in lines[3]
