@@ -99,7 +99,13 @@ def moving_average(model: torch.nn.Module, decay: float) -> AveragedModel:
     return AveragedModel(model, multi_avg_fn=update, use_buffers=True)
 
 
-def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> list[dict]:
+@dataclass
+class Finetuned:
+    history: list[dict]  # one record per epoch, with its phase
+    kept: dict  # which epoch's weights the model holds, why, and their val scores when selected on val
+
+
+def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.device, seed: int) -> Finetuned:
     """Train through the strategy's phases; keep the weights that scored best on the labelled target val
     slice. Without a val slice the last weights are kept; without target labels the source is the
     supervised task, and the last weights are kept too. With
@@ -123,9 +129,10 @@ def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.
     model.requires_grad_(True)
     if best.state is not None:
         model.load_state_dict(best.state)
-    elif ema is not None:
+        return Finetuned(history, {"target_val_accuracy": best.accuracy, "target_val_loss": best.loss, "kept_epoch": best.epoch, "selection": "best val"})
+    if ema is not None:
         model.load_state_dict(ema.module.state_dict())
-    return history
+    return Finetuned(history, {"kept_epoch": history[-1]["epoch"], "selection": "last (no val slice)"})
 
 
 def train_from_scratch(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, data: TransferData, device: torch.device, seed: int) -> TransferModel:

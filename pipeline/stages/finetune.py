@@ -26,21 +26,13 @@ def main() -> None:
         model = from_pretrained(checkpoints.load_state(checkpoints.PRETRAINED), params["model"], meta["input_shape"],
                                 len(data.classes), meta["pixel_max"], cfg, same_classes=data.source_classes == data.classes)
         transfer = data.transfer_data()
-        history = finetune(model, cfg, transfer, device, seed)
+        finetuned = finetune(model, cfg, transfer, device, seed)
         checkpoints.save(model.cpu(), checkpoints.FINETUNED)
         # Empty val columns without a val slice: the plot in dvc.yaml names them whatever the params.
-        frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
+        frame = pd.DataFrame(finetuned.history, columns=HISTORY_COLUMNS)
         write_atomic(HISTORY_PLOT, lambda tmp: frame.to_csv(tmp, index=False))
-        tracking.log_history([{k: v for k, v in r.items() if k != "phase"} for r in history], "finetune")
-        tracking.record_metrics("finetune", {**kept_epoch(history), "train_samples": 0 if transfer.target_train is None else len(transfer.target_train.labels)})
-
-
-def kept_epoch(history: list[dict]) -> dict:
-    """The metrics of the epoch whose weights finetune kept: the best on val, or the last without a val slice."""
-    if "val_accuracy" not in history[0]:
-        return {"kept_epoch": history[-1]["epoch"], "selection": "last (no val slice)"}
-    best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
-    return {"target_val_accuracy": best["val_accuracy"], "target_val_loss": best["val_loss"], "kept_epoch": best["epoch"], "selection": "best val"}
+        tracking.log_history([{k: v for k, v in r.items() if k != "phase"} for r in finetuned.history], "finetune")
+        tracking.record_metrics("finetune", {**finetuned.kept, "train_samples": 0 if transfer.target_train is None else len(transfer.target_train.labels)})
 
 
 if __name__ == "__main__":

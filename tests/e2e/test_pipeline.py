@@ -64,22 +64,27 @@ def test_bytecode_caches_do_not_make_stages_stale(tiny_workspace):
     assert "up to date" in dvc(tiny_workspace, "status").stdout
 
 
-def test_param_change_reruns_only_the_stages_that_depend_on_it(own_workspace):
-    params_file = own_workspace / "params.yaml"
+def repro_with(workspace: Path, section: list[str], key: str, value) -> str:
+    """`dvc repro` after setting params.yaml's `section` (a path such as ["prepare", "target"]) `key` to `value`."""
+    params_file = workspace / "params.yaml"
     params = yaml.safe_load(params_file.read_text())
-    params["export"]["latency_repeats"] += 1
+    node = params
+    for name in section:
+        node = node[name]
+    node[key] = value
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(own_workspace, "repro").stdout
+    return dvc(workspace, "repro").stdout
+
+
+def test_param_change_reruns_only_the_stages_that_depend_on_it(own_workspace):
+    repeats = yaml.safe_load((own_workspace / "params.yaml").read_text())["export"]["latency_repeats"]
+    out = repro_with(own_workspace, ["export"], "latency_repeats", repeats + 1)
     assert "Running stage 'export'" in out
     assert [s for s in STAGES[:-1] if f"Running stage '{s}'" in out] == []
 
 
 def test_a_new_k_reruns_the_target_side_but_not_pretraining(own_workspace):
-    params_file = own_workspace / "params.yaml"
-    params = yaml.safe_load(params_file.read_text())
-    params["prepare"]["target"]["shots_per_class"] = 3
-    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(own_workspace, "repro").stdout
+    out = repro_with(own_workspace, ["prepare", "target"], "shots_per_class", 3)
     assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
     assert json.loads((own_workspace / "metrics" / "prepare.json").read_text())["target_train"] == 30
 
@@ -87,11 +92,7 @@ def test_a_new_k_reruns_the_target_side_but_not_pretraining(own_workspace):
 def test_no_target_labels_adapts_on_the_unlabelled_pool(own_workspace):
     """shots_per_class 0: unsupervised adaptation through the same stages; val_per_class (3 here) is ignored,
     since a val slice would be labels, and the baselines that need target labels are n/a."""
-    params_file = own_workspace / "params.yaml"
-    params = yaml.safe_load(params_file.read_text())
-    params["prepare"]["target"]["shots_per_class"] = 0
-    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
-    out = dvc(own_workspace, "repro").stdout
+    out = repro_with(own_workspace, ["prepare", "target"], "shots_per_class", 0)
     assert [s for s in STAGES if f"Running stage '{s}'" in out] == ["prepare", "finetune", "evaluate", "export"]
     prepared = json.loads((own_workspace / "metrics" / "prepare.json").read_text())
     assert prepared.get("target_train", 0) == prepared.get("target_val", 0) == 0

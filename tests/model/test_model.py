@@ -57,10 +57,13 @@ def trained_groups(strategy):
 
 def test_finetune_restores_the_best_validation_weights():
     net = model()
-    history = finetune(net, {**FT, "strategy": "lp-ft"}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0)
+    finetuned = finetune(net, {**FT, "strategy": "lp-ft"}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0)
+    history = finetuned.history
     best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
     assert [r["phase"] for r in history] == ["head"] * 2 + ["all"] * 2
     assert evaluate_split(net, DATA, torch.device("cpu"))[1] == pytest.approx(best["val_accuracy"])
+    # What finetune reports as kept is that epoch.
+    assert finetuned.kept == {"target_val_accuracy": best["val_accuracy"], "target_val_loss": best["val_loss"], "kept_epoch": best["epoch"], "selection": "best val"}
     assert all(p.requires_grad for p in net.parameters())
 
 
@@ -96,7 +99,7 @@ def test_the_moving_average_is_what_val_scores_and_what_finetune_keeps():
     assert not torch.equal(ema.module.classifier.weight, net.classifier.weight)
     assert evaluate_split(ema.module, DATA, torch.device("cpu"))[0] == pytest.approx(history[-1]["val_loss"])
     kept = model()
-    history = finetune(kept, {**FT, "strategy": "full", "ema_decay": 0.9}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0)
+    history = finetune(kept, {**FT, "strategy": "full", "ema_decay": 0.9}, TransferData(DATA, DATA, DATA, DATA.images), torch.device("cpu"), seed=0).history
     best = max(history, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
     assert evaluate_split(kept, DATA, torch.device("cpu"))[0] == pytest.approx(best["val_loss"])
 
