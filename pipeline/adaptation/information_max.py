@@ -1,6 +1,6 @@
-"""Information maximisation on the unlabelled target pool (SHOT, Liang et al. 2020): each prediction
-confident (low entropy) while the predictions of a batch stay spread over the classes (high entropy of
-their mean), so the model cannot become confident by predicting one class everywhere."""
+"""Information maximisation on the target training images, labelled or not (SHOT, Liang et al. 2020): each
+prediction confident (low entropy) while the predictions of a batch stay spread over the classes (high
+entropy of their mean), so the model cannot become confident by predicting one class everywhere."""
 from __future__ import annotations
 
 import torch
@@ -22,6 +22,7 @@ class InformationMaxLoss(nn.Module):
     def __init__(self, target_images: torch.Tensor, weight: float, batch_size: int, seed: int):
         super().__init__()
         self.weight = weight
+        # Not `seed`: self-training draws its batches from the same images with that one.
         self.target = BatchSampler(target_images, batch_size=batch_size, seed=seed + 2)
 
     def forward(self, model: nn.Module) -> torch.Tensor:

@@ -11,8 +11,7 @@ def target_splits(labels: np.ndarray, *, test_fraction: float, split_seed: int, 
                   given_test: np.ndarray | None = None) -> np.ndarray:
     """Returns a split name per sample. The test set is `given_test` (a mask) when the data came split, else
     drawn from `split_seed` only, so it is the same for every `seed`; `shots_per_class="all"` labels the whole
-    pool except the validation slice; 0 labels none, not even a validation
-    slice (unsupervised adaptation on the unlabelled pool)."""
+    pool except the validation slice, and 0 labels none, not even a validation slice (unsupervised adaptation)."""
     if shots_per_class == 0:  # no target labels at all, so none for a val slice either
         val_per_class = 0
     index = np.arange(len(labels))
