@@ -26,7 +26,8 @@ def target_splits(labels: np.ndarray, *, test_fraction: float, split_seed: int, 
         members = rng.permutation(pool[labels[pool] == cls])
         needed = val_per_class + (0 if shots_per_class == "all" else shots_per_class)
         if len(members) < needed:
-            raise ValueError(f"class {cls} has {len(members)} labelled pool samples, fewer than the {needed} that shots_per_class + val_per_class need")
+            raise SystemExit(f"class {cls} has {len(members)} labelled samples outside the test set, fewer than the {needed} that "
+                             f"shots_per_class ({shots_per_class}) + val_per_class ({val_per_class}) need")
         split[members[:val_per_class]] = "val"
         train_end = len(members) if shots_per_class == "all" else val_per_class + shots_per_class
         split[members[val_per_class:train_end]] = "train"

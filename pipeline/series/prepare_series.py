@@ -10,28 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.data.splits import target_splits
 from pipeline.data.tables import UNLABELLED, to_frame
 from pipeline.schemas import target_split_names, validate_or_exit
 from pipeline.series.length import apply_rule
 from pipeline.series.schemas import series_schema
 from pipeline.series.ts_format import load_split
-
-
-def kshot_splits(labels: np.ndarray, shots_per_class: int | str, val_per_class: int, seed: int) -> np.ndarray:
-    """Split a labelled train file per class: `val_per_class` for validation, `shots_per_class` (or `all`)
-    for training, the rest unlabelled; with `shots_per_class` 0 every series is unlabelled, val included."""
-    split = np.full(len(labels), UNLABELLED, dtype=object)
-    if shots_per_class == 0:
-        return split
-    rng = np.random.default_rng(seed)
-    for cls in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == cls))
-        shots = len(members) - val_per_class if shots_per_class == "all" else shots_per_class
-        if shots < 1 or len(members) < val_per_class + shots:
-            raise SystemExit(f"class {cls} has {len(members)} train series, fewer than shots_per_class + val_per_class need")
-        split[members[:val_per_class]] = "val"
-        split[members[val_per_class : val_per_class + shots]] = "train"
-    return split
 
 
 def _table(cfg: dict, source: str | dict, domain: str, split_names: dict[str, np.ndarray | str], classes: list[str]) -> tuple[pd.DataFrame, tuple[int, int]]:
@@ -61,7 +45,9 @@ def series_tables(params: dict) -> tuple[dict[str, pd.DataFrame], dict]:
     source_classes, classes = _classes(cfg["source"]), _classes(cfg["target"])
     source, (channels, length) = _table(cfg, cfg["source"], "source", {"train": "train", "test": "val"}, source_classes)
     target_labels = np.array([classes.index(t) for t in load_split(cfg["target"], "train")[1]])
-    target_split = kshot_splits(target_labels, cfg["shots_per_class"], cfg["val_per_class"], seed)
+    # The target's own test file is the test set, so no series of its train file is held out as test.
+    target_split = target_splits(target_labels, test_fraction=0.0, split_seed=0, shots_per_class=cfg["shots_per_class"],
+                                 val_per_class=cfg["val_per_class"], seed=seed, given_test=np.zeros(len(target_labels), dtype=bool))
     target, _ = _table(cfg, cfg["target"], "target", {"train": target_split, "test": "test"}, classes)
 
     # The source fixes the model's input shape; the target's gate demands the same shape.

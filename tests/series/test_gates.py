@@ -86,3 +86,10 @@ def test_unequal_lengths_within_a_table_fail_without_a_rule(workspace, ts_pair):
     result = run_prepare(workspace, series_params(files["source"], files["target"], length_rule="none", length=None))
     assert result.returncode == 1
     assert "equal_length" in result.stderr and "length_rule is 'none'" in result.stderr
+
+
+def test_more_shots_than_the_train_file_holds_fails_naming_the_params(workspace, ts_pair):
+    files = ts_pair()  # 6 train series a class
+    result = run_prepare(workspace, series_params(files["source"], files["target"], shots_per_class=6, val_per_class=1))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "class 0 has 6 labelled samples outside the test set, fewer than the 7 that shots_per_class (6) + val_per_class (1) need" in result.stderr

@@ -38,8 +38,8 @@ def test_all_labels_whole_pool():
     assert (split == "train").sum() == 200 - 30
 
 
-def test_too_few_samples_names_class():
-    with pytest.raises(ValueError, match="class 0 has 20"):
+def test_too_few_samples_names_class_and_params():
+    with pytest.raises(SystemExit, match=r"class 0 has 20 .* shots_per_class \(30\) \+ val_per_class \(3\)"):
         make(shots_per_class=30)
 
 
