@@ -6,6 +6,7 @@
         --set model.dim=64 finetune.epochs=100
     python benchmarks/series_transfer.py --set prepare.series.val_per_class=2   # select on a val slice instead of the last weights
     python benchmarks/series_transfer.py --merge a/series.json b/series.json   # one table from runs made in parallel
+    python benchmarks/series_transfer.py --ensemble 5   # each seed's row: the mean prediction of 5 models (members 5s .. 5s+4)
 
 Settings come from params.yaml (model/pretrain/finetune, prepare.series for the length rule) with `--set`
 overrides; the target's own test file is the test set for every row. Writes reports/benchmark/series.{json,md}.
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -71,9 +73,11 @@ def monitored(val: Split, size: int = 128) -> Split:
 
 
 def scored(model, test: Split, device, start: float, row: dict) -> dict:
-    """`row` with the model's test accuracy and the seconds since `start`; printed as it comes."""
-    accuracy = float((baselines.torch_model(model, test, device)[0] == test.labels.numpy()).mean())
-    row = {**row, "accuracy": accuracy, "seconds": time.perf_counter() - start}
+    """`row` with the model's test accuracy, its test probabilities (for `ensembled`) and the seconds since
+    `start`; printed as it comes."""
+    predicted, probabilities = baselines.torch_model(model, test, device)
+    accuracy = float((predicted == test.labels.numpy()).mean())
+    row = {**row, "accuracy": accuracy, "seconds": time.perf_counter() - start, "probabilities": probabilities, "labels": test.labels.numpy()}
     print(f"K={row['shots_per_class']:>3} seed {row['seed']} {row['source']:<17} {row['method']:<8} acc {accuracy:.3f} ({row['seconds']:.0f}s)", flush=True)
     return row
 
@@ -111,6 +115,23 @@ def run(params: dict, source: str, seed: int, shots_list: list[str], strategies:
     return records
 
 
+def ensembled(records: list[dict], size: int) -> list[dict]:
+    """One record per (source, method, K, seed) from the records of its members, seeds size * seed ..
+    size * seed + size - 1: scored on the mean of their test probabilities (a deep ensemble, as
+    InceptionTime's five), timed as their sum."""
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        groups.setdefault((record["source"], record["method"], record["shots_per_class"], record["seed"] // size), []).append(record)
+    rows = []
+    for (source, method, shots, seed), members in groups.items():
+        probabilities = np.mean([member["probabilities"] for member in members], axis=0)
+        accuracy = float((probabilities.argmax(1) == members[0]["labels"]).mean())
+        rows.append({"source": source, "method": method, "shots_per_class": shots, "seed": seed, "accuracy": accuracy,
+                     "seconds": sum(member["seconds"] for member in members), "members": [member["accuracy"] for member in members]})
+        print(f"K={shots:>3} seed {seed} {source:<17} {method:<8} ensemble of {len(members)}: acc {accuracy:.3f}", flush=True)
+    return rows
+
+
 def summary(frame: pd.DataFrame) -> str:
     cell = lambda acc: f"{100 * acc.mean():.1f} ± {100 * acc.std(ddof=0):.1f} (n={len(acc)})"  # noqa: E731
     table = frame.pivot_table(index=["source", "method"], columns="shots_per_class", values="accuracy", aggfunc=cell, sort=False).fillna("")
@@ -126,6 +147,8 @@ def main() -> None:
     parser.add_argument("--strategies", nargs="+", default=["scratch", *STRATEGIES])
     parser.add_argument("--shots", nargs="+", default=["all", "3"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--ensemble", type=int, default=1, metavar="N", help="score each seed's row on the mean prediction of N models "
+                        "trained with seeds N*seed .. N*seed+N-1 (each pretrained on its own)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="params overrides, e.g. finetune.epochs=100")
     parser.add_argument("--merge", nargs="+", type=Path, help="render one table from series.json files of runs with the same --set")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -135,23 +158,28 @@ def main() -> None:
         overrides, args.sources, args.seeds, args.strategies = {**QUICK, **overrides}, args.sources[:1], args.seeds[:1], ["scratch", "lp-ft"]
     if args.merge:
         runs = [json.loads(path.read_text()) for path in args.merge]
-        if any(r["overrides"] != runs[0]["overrides"] for r in runs):
-            sys.exit("--merge: the runs used different --set overrides; their rows are not comparable")
-        overrides, records = runs[0]["overrides"], [record for r in runs for record in r["records"]]
+        if any((r["overrides"], r.get("ensemble", 1)) != (runs[0]["overrides"], runs[0].get("ensemble", 1)) for r in runs):
+            sys.exit("--merge: the runs used different --set overrides or --ensemble sizes; their rows are not comparable")
+        overrides, args.ensemble, records = runs[0]["overrides"], runs[0].get("ensemble", 1), [record for r in runs for record in r["records"]]
     else:
         params = with_overrides(load_params(), overrides)
+        seeds = [args.ensemble * seed + member for seed in args.seeds for member in range(args.ensemble)]
         # Scratch does not depend on the source: once per K and seed, with the first source.
-        records = [r for source in args.sources for seed in args.seeds
+        records = [r for source in args.sources for seed in seeds
                    for r in run(params, source, seed, args.shots, args.strategies, "scratch" in args.strategies and source == args.sources[0])]
+        if args.ensemble > 1:
+            records = ensembled(records, args.ensemble)
+        records = [{k: v for k, v in r.items() if k not in ("probabilities", "labels")} for r in records]
     frame = pd.DataFrame(records)
     seeds = sorted(frame["seed"].unique().tolist())
-    text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds})\n\n"
+    models = f", each seed an ensemble of {args.ensemble} models" if args.ensemble > 1 else ""
+    text = (f"# Time-series transfer: UCR source -> {TARGET} (test accuracy %, mean ± std over seeds {seeds}{models})\n\n"
             f"Overrides of params.yaml: {overrides or 'none'}\n\n"
             f"Training time: {frame['seconds'].sum() / 60:.0f} min of fine-tuning (pretraining not counted). "
             f"Written by `python {' '.join(sys.argv)}`\n\n{summary(frame)}\n")
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "series.md").write_text(text)
-    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "records": records}, indent=2) + "\n")
+    (args.out / "series.json").write_text(json.dumps({"overrides": overrides, "ensemble": args.ensemble, "records": records}, indent=2) + "\n")
     print(text)
 
 

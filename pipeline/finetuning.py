@@ -132,7 +132,7 @@ def finetune(model: TransferModel, cfg: dict, data: TransferData, device: torch.
         return Finetuned(history, {"target_val_accuracy": best.accuracy, "target_val_loss": best.loss, "kept_epoch": best.epoch, "selection": "best val"})
     if ema is not None:
         model.load_state_dict(ema.module.state_dict())
-    return Finetuned(history, {"kept_epoch": history[-1]["epoch"], "selection": "last (no val slice)"})
+    return Finetuned(history, {"kept_epoch": history[-1]["epoch"], "selection": "last (no val slice)" if labelled else "last (no target labels)"})
 
 
 def train_from_scratch(model_params: dict, input_shape: list[int], n_classes: int, pixel_max: float, cfg: dict, data: TransferData, device: torch.device, seed: int) -> TransferModel:

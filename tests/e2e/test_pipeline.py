@@ -97,7 +97,7 @@ def test_no_target_labels_adapts_on_the_unlabelled_pool(own_workspace):
     prepared = json.loads((own_workspace / "metrics" / "prepare.json").read_text())
     assert prepared.get("target_train", 0) == prepared.get("target_val", 0) == 0
     finetuned = json.loads((own_workspace / "metrics" / "finetune.json").read_text())
-    assert finetuned["train_samples"] == 0 and finetuned["selection"] == "last (no val slice)"
+    assert finetuned["train_samples"] == 0 and finetuned["selection"] == "last (no target labels)"
     metrics = json.loads((own_workspace / "metrics" / "evaluate.json").read_text())
     assert metrics["best_non_transfer"] is None and metrics["transfer_gain"] is None
     assert metrics["baselines"]["scratch"] == {} and metrics["baselines"]["source_only"]["accuracy"] > 0.2
