@@ -104,23 +104,27 @@ def pretrained_path(params: dict, seed: int, cache: Path) -> Path:
     return path
 
 
+def target_data(params: dict, k: str, seed: int, source_train: Split) -> tuple[TransferData, Split]:
+    """The seed's K-shot draw from the digits (labelled train and val, the rest of the pool unlabelled) and the fixed test set."""
+    t, target = params["prepare"]["target"], recipes.sklearn_digits()
+    split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"],
+                          shots_per_class="all" if k == "all" else int(k), val_per_class=t["val_per_class"], seed=seed)
+    unlabelled = torch.from_numpy(target.images[split == "unlabelled"].astype(np.float32))
+    data = TransferData(source_train, as_split(target.images, target.labels, split == "train") if k != "0" else None,
+                        as_split(target.images, target.labels, split == "val"), unlabelled)
+    return data, as_split(target.images, target.labels, split == "test")
+
+
 def run_shots(seed: int, k: str, params: dict, methods: list[str], transfer: dict, state_path: Path) -> list[dict]:
     """Every method at one K for one seed, all starting from that seed's pretrained backbone."""
     device = runtime.configure(params["runtime"], seed)
-    ft, t = params["finetune"], params["prepare"]["target"]
-    source_train, _ = source_data(params, seed)
+    ft = params["finetune"]
     state = torch.load(state_path, weights_only=True)
     pretrained = build_model(params["model"], INPUT_SHAPE, N_CLASSES, PIXEL_MAX)
     pretrained.load_state_dict(state)
-    target = recipes.sklearn_digits()
     records = []
-    split = target_splits(target.labels, test_fraction=t["test_fraction"], split_seed=t["split_seed"],
-                          shots_per_class="all" if k == "all" else int(k), val_per_class=t["val_per_class"], seed=seed)
-    test = as_split(target.images, target.labels, split == "test")
+    data, test = target_data(params, k, seed, source_data(params, seed)[0])
     has_labels = k != "0"
-    unlabelled = torch.from_numpy(target.images[split == "unlabelled"].astype(np.float32))
-    data = TransferData(source_train, as_split(target.images, target.labels, split == "train") if has_labels else None,
-                        as_split(target.images, target.labels, split == "val"), unlabelled)
     runners: dict[str, Callable[[], baselines.Prediction]] = {"source-only": lambda: baselines.torch_model(pretrained, test, device)}
     if has_labels:
         runners |= {

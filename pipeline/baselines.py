@@ -34,8 +34,10 @@ def rbf_svm_pixels(train: Split, test: Split, pixel_max: float) -> Prediction:
 
 @torch.no_grad()
 def _features(model: TransferModel, split: Split) -> np.ndarray:
+    """Pooled features in float32 on whatever device the model is on."""
     model.eval()
-    return torch.cat([model.features(split.images[i : i + 512]) for i in range(0, len(split.images), 512)]).numpy()
+    device = next(model.parameters()).device
+    return torch.cat([model.features(split.images[i : i + 512].to(device)).cpu() for i in range(0, len(split.images), 512)]).numpy()
 
 
 def linear_probe(pretrained: TransferModel, train: Split, test: Split) -> Prediction:

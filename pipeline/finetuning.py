@@ -89,11 +89,11 @@ def moving_average(model: torch.nn.Module, decay: float) -> AveragedModel:
     `decay`: a k-shot run has only a few hundred steps, and a fixed 0.99 would still remember the random head."""
     @torch.no_grad()
     def update(averaged: list[torch.Tensor], current: list[torch.Tensor], steps: torch.Tensor) -> None:
-        # One host read per step for all tensors, not one per parameter (each is a sync on a GPU).
-        weight = min(decay, (1 + steps.item()) / (10 + steps.item()))
+        # Computed on the step counter's device: a host read would wait for the GPU at every step.
+        rate = 1 - ((1 + steps) / (10 + steps)).clamp(max=decay)
         for average, value in zip(averaged, current):
             if average.is_floating_point():
-                average.lerp_(value, 1 - weight)
+                average.lerp_(value, rate.to(average.dtype))
             else:  # counters such as BatchNorm's num_batches_tracked
                 average.copy_(value)
     return AveragedModel(model, multi_avg_fn=update, use_buffers=True)

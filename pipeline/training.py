@@ -42,7 +42,8 @@ class BestCheckpoint:
 
 @torch.no_grad()
 def predict_logits(model: torch.nn.Module, images: torch.Tensor, device: torch.device, batch_size: int = 512) -> torch.Tensor:
-    model.eval()
+    """Logits on the host, computed on `device`; the model moves there, since checkpoints load on the CPU."""
+    model.to(device).eval()
     outputs = []
     for start in range(0, len(images), batch_size):
         with autocast(device):
@@ -94,19 +95,27 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     steps_per_epoch = -(-_passes(len(train.labels), batch_size, min_batches) * len(train.labels) // batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * steps_per_epoch))
+    # On a GPU every host read of a device value waits for the queued steps, so the data goes over once
+    # and the epoch's loss and hits stay on the device until its end. Augmented batches are still built on
+    # the host: the augmentation draws from this CPU generator, which keeps a seed's run the same on any device.
+    images_on_device = train.images if augment is not None else train.images.to(device)
+    labels_on_device = train.labels.to(device)
     history = []
     bar = tqdm(range(first_epoch, first_epoch + epochs), desc=desc, unit="epoch", leave=True, dynamic_ncols=True)
     for epoch in bar:
         model.train()
         order = epoch_order(len(train.labels), batch_size, min_batches, generator)
-        total_loss, correct = 0.0, 0
+        device_order = order.to(device, non_blocking=True)
+        total_loss, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
         for start in range(0, len(order), batch_size):
-            index = order[start : start + batch_size]
-            images, labels = train.images[index], train.labels[index].to(device)
+            index = device_order[start : start + batch_size]
+            labels = labels_on_device[index]
             if augment is not None:
-                images = augment(images, generator)
+                images = augment(train.images[order[start : start + batch_size]], generator).to(device, non_blocking=True)
+            else:
+                images = images_on_device[index]
             with autocast(device):
-                logits = model(images.to(device))
+                logits = model(images)
                 loss = F.cross_entropy(logits.float(), labels) + sum(aux(model) for aux in aux_losses)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -114,9 +123,9 @@ def fit(
             schedule.step()
             if ema is not None:
                 ema.update_parameters(model)
-            total_loss += loss.item() * len(index)
-            correct += (logits.argmax(1) == labels).sum().item()
-        record = {"epoch": epoch, "train_loss": total_loss / len(order), "train_accuracy": correct / len(order)}
+            total_loss += loss.detach() * len(index)
+            correct += (logits.argmax(1) == labels).sum()
+        record = {"epoch": epoch, "train_loss": total_loss.item() / len(order), "train_accuracy": correct.item() / len(order)}
         if val is not None:
             scored = model if ema is None else ema.module
             record["val_loss"], record["val_accuracy"] = evaluate_split(scored, val, device)

@@ -68,7 +68,7 @@ def main() -> None:
                 "scratch": baselines.torch_model(scratch, test, device),
                 "logreg_pixels": baselines.logistic_regression_pixels(train, test, meta["pixel_max"]),
                 "rbf_svm_pixels": baselines.rbf_svm_pixels(train, test, meta["pixel_max"]),
-                "linear_probe": baselines.linear_probe(pretrained.cpu(), train, test),
+                "linear_probe": baselines.linear_probe(pretrained, train, test),
             }
         labels = test.labels.numpy()
         scores = {name: classification_metrics(labels, pred, probs, n_classes, cfg["ece_bins"]) for name, (pred, probs) in predictions.items()}
