@@ -97,9 +97,9 @@ def fit(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs * steps_per_epoch))
     # On a GPU every host read of a device value waits for the queued steps, so the data goes over once
     # and the epoch's loss and hits stay on the device until its end. Augmented batches are still built on
-    # the host: the augmentation draws from this CPU generator, which keeps a seed's run the same on any device.
-    images_on_device = train.images if augment is not None else train.images.to(device)
-    labels_on_device = train.labels.to(device)
+    # the host: the augmentation draws from this CPU generator, so a seed augments alike on any device.
+    device_images = train.images.to(device) if augment is None else None
+    device_labels = train.labels.to(device)
     history = []
     bar = tqdm(range(first_epoch, first_epoch + epochs), desc=desc, unit="epoch", leave=True, dynamic_ncols=True)
     for epoch in bar:
@@ -109,11 +109,11 @@ def fit(
         total_loss, correct = torch.zeros((), device=device), torch.zeros((), device=device, dtype=torch.long)
         for start in range(0, len(order), batch_size):
             index = device_order[start : start + batch_size]
-            labels = labels_on_device[index]
-            if augment is not None:
-                images = augment(train.images[order[start : start + batch_size]], generator).to(device, non_blocking=True)
+            labels = device_labels[index]
+            if augment is None:
+                images = device_images[index]
             else:
-                images = images_on_device[index]
+                images = augment(train.images[order[start : start + batch_size]], generator).to(device, non_blocking=True)
             with autocast(device):
                 logits = model(images)
                 loss = F.cross_entropy(logits.float(), labels) + sum(aux(model) for aux in aux_losses)
