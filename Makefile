@@ -24,11 +24,11 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed  ## install if needed, then run the pipeline (dvc repro inside one parent MLflow run) on the default data
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pipeline.repro
 
-test: $(BIN)/.installed  ## install if needed, then the whole test suite
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+test: $(BIN)/.installed  ## install if needed, then the whole test suite, one worker per core
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist loadgroup
 
 test-fast: $(BIN)/.installed  ## the suite without the slow end-to-end tests
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -m "not slow"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest -n auto --dist loadgroup -m "not slow"
 
 benchmark: $(BIN)/.installed  ## the k-shot transfer benchmark (reports/benchmark/transfer.{md,json,png}); QUICK=1 for a tiny run
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/transfer.py $(if $(QUICK),--quick)
