@@ -13,6 +13,8 @@ import torch
 from pipeline.data.tables import write_atomic
 
 INPUT_NAME, OUTPUT_NAME = "images", "logits"
+# Node metadata the exporter fills with the Python stack trace, absolute paths of this checkout and its venv included.
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
 # The exporter warns about every torchvision op it cannot register; this model uses none of them.
 logging.getLogger("torch.onnx._internal.exporter._registration").setLevel(logging.ERROR)
 
@@ -25,9 +27,21 @@ def export_onnx(model: torch.nn.Module, example: torch.Tensor, path: Path, opset
     def write(tmp: Path) -> None:
         torch.onnx.export(model, (example,), tmp, dynamo=True, input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
                           dynamic_shapes=({0: torch.export.Dim("batch")},), opset_version=opset, external_data=False, verbose=False)
-        onnx.checker.check_model(onnx.load(tmp), full_check=True)
+        exported = without_stack_traces(onnx.load(tmp))
+        onnx.checker.check_model(exported, full_check=True)
+        onnx.save(exported, tmp)
 
     write_atomic(path, write)
+
+
+def without_stack_traces(exported: onnx.ModelProto) -> onnx.ModelProto:
+    """The model without the exporter's per-node stack traces: a registered model should not carry the
+    paths of the machine that built it, and its bytes should not depend on where the checkout lies."""
+    for node in [*exported.graph.node, *(n for function in exported.functions for n in function.node)]:
+        kept = [prop for prop in node.metadata_props if prop.key != STACK_TRACE_KEY]
+        del node.metadata_props[:]
+        node.metadata_props.extend(kept)
+    return exported
 
 
 def session(path: Path) -> ort.InferenceSession:

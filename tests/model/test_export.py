@@ -5,7 +5,7 @@ import torch
 
 from pipeline.models import build_model
 from pipeline.onnx_export import export_onnx, parity, session
-from tests.workspace import tiny_params
+from tests.workspace import REPO, tiny_params
 
 
 @pytest.fixture(scope="module")
@@ -35,3 +35,10 @@ def test_parity_detects_a_different_model(exported):
     other = build_model(tiny_params()["model"], [1, 8, 8], 10, 16.0).eval()
     assert not parity(other, session(path), torch.rand(4, 1, 8, 8) * 16, atol=1e-5, rtol=1e-4)["ok"]
     assert net is not other
+
+
+def test_the_model_carries_no_paths_of_the_machine_that_built_it(exported):
+    """The exporter records every node's stack trace, with this checkout's and venv's absolute paths."""
+    _, path = exported
+    assert str(REPO).encode() not in path.read_bytes()
+    assert all(prop.key != "pkg.torch.onnx.stack_trace" for node in onnx.load(path).graph.node for prop in node.metadata_props)
