@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
@@ -57,9 +56,8 @@ def test_default_recipe_trains_in_float32_weights_under_bf16(finetuned_on_cuda):
 
 def test_bf16_predictions_agree_with_float32_on_cpu(finetuned_on_cuda):
     model, _, test = finetuned_on_cuda
-    on_gpu = predict_logits(model, test.images, CUDA).argmax(1)
-    on_cpu = predict_logits(model.cpu(), test.images, CPU).argmax(1)
-    model.to(CUDA)
+    on_cpu = predict_logits(model, test.images, CPU).argmax(1)
+    on_gpu = predict_logits(model, test.images, CUDA).argmax(1)  # moves the model back: later tests read it on CUDA
     assert (on_gpu == test.labels).float().mean() > 0.6
     assert (on_gpu == on_cpu).float().mean() >= 0.97
 
@@ -83,7 +81,7 @@ def test_padded_series_stay_finite_and_match_cpu_under_bf16(stem):
     series = torch.randn(8, 2, 64)
     series[:4, :, 40:] = float("nan")
     on_cpu = predict_logits(model, series, CPU)
-    on_gpu = predict_logits(model.to(CUDA), series, CUDA)
+    on_gpu = predict_logits(model, series, CUDA)
     assert torch.isfinite(on_gpu).all()
     torch.testing.assert_close(on_gpu, on_cpu, atol=0.1, rtol=0.05)
 
